@@ -37,7 +37,7 @@ class Abi:
 X86_64 = Abi(
     name="x86_64", elf_machine=62, segment_align=0x1000,
     syscalls={"read": 0, "write": 1, "close": 3, "fstat": 5, "mmap": 9, "munmap": 11,
-              "madvise": 28, "execve": 59, "getcwd": 79, "exit_group": 231,
+              "madvise": 28, "writev": 20, "execve": 59, "getcwd": 79, "exit_group": 231,
               "openat": 257, "newfstatat": 262},
     stat_size=144, st_mode=24,
 )
@@ -45,7 +45,7 @@ X86_64 = Abi(
 AARCH64 = Abi(
     name="aarch64", elf_machine=183, segment_align=0x10000,
     syscalls={"read": 63, "write": 64, "close": 57, "fstat": 80, "mmap": 222, "munmap": 215,
-              "madvise": 233, "execve": 221, "getcwd": 17, "exit_group": 94,
+              "madvise": 233, "writev": 66, "execve": 221, "getcwd": 17, "exit_group": 94,
               "openat": 56, "newfstatat": 79},
     stat_size=128, st_mode=16,
 )

@@ -1,0 +1,33 @@
+"""Regenerate what the package ships from asm/: `python -m gen` writes
+src/tinylaunch/arch/<arch>.py (the code) and <arch>.lst (its listing);
+`python -m gen --check` fails when they differ from a fresh assembly (SPEC R12)."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import build
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gen", description=__doc__)
+    parser.add_argument("--check", action="store_true", help="compare, write nothing")
+    parser.add_argument("arches", nargs="*", default=list(build.ARCHES))
+    args = parser.parse_args(argv)
+    stale = []
+    for arch in args.arches:
+        outputs = build.build(arch)
+        if args.check:
+            stale += [str(p) for p, text in outputs.items()
+                      if not p.exists() or p.read_text() != text]
+        else:
+            build.write(outputs)
+            print(f"{arch}: {len(build.code_of(outputs, arch))} bytes of code")
+    if stale:
+        print("stale, run `python -m gen`: " + ", ".join(stale), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
