@@ -22,7 +22,8 @@ Write a launcher for one program. The spec comes from --spec, from flags, or bot
 --arg/--arg-rlocation and the --env* flags may be repeated; their order on the
 command line is kept. With --spec, their args and env ops are appended after the
 spec's own; --program/--program-path, --no-export-runfiles-env and --argv0
-override the spec's. --argv0 =NAME makes argv[0] the literal NAME."""
+override the spec's. --argv0 =NAME makes argv[0] the literal NAME.
+A value that starts with '-' is written --arg=-x."""
 
 
 class UsageError(Exception):
