@@ -1,0 +1,146 @@
+"""Shared fixtures of the native scenario suite (test_native.py, test_chroot.py).
+
+- ``require(condition, reason)``: skip when the host cannot run a test, except under
+  ``CI=true`` where such a skip is a failure (CI must run everything).
+- Session-built static helpers: ``probe`` (tests/probe.c, the program launchers exec)
+  and ``spawn`` (tests/spawn.c, execve with any argv/envp/file, for argc == 0,
+  duplicate or '='-less environment entries, and asking the kernel what execve does).
+- ``filler``: the generated part of big manifests, written once per session.
+- A terminal summary line for the suite: ``native: N passed, N failed, N skipped``,
+  with every skip's reason; a run of the suite where nothing passed is a failure.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+for _p in (TESTS.parent / "src", TESTS):
+    if str(_p) not in sys.path:
+        sys.path.insert(0, str(_p))
+
+from worlds import filler_bytes  # noqa: E402
+
+SUITE_FILES = ("test_native.py", "test_chroot.py")
+SUITE = "native"
+
+
+def on_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def require(condition: object, reason: str) -> None:
+    """Skip the calling test unless ``condition``; under CI=true, fail instead."""
+    if condition:
+        return
+    if on_ci():
+        pytest.fail(f"required on CI (CI=true): {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+# --- static helpers, built once ---------------------------------------------------
+
+def _build(src: Path, out: Path) -> Path:
+    cc = shutil.which("gcc") or shutil.which("cc")
+    require(cc, "no C compiler (gcc) to build the static test helpers")
+    proc = subprocess.run([cc, "-static", "-O2", "-Wall", "-o", str(out), str(src)],
+                          capture_output=True, text=True)
+    require(proc.returncode == 0,
+            f"cannot build a static {src.name} (is the static libc installed?): {proc.stderr.strip()[-400:]}")
+    return out
+
+
+@pytest.fixture(scope="session")
+def helpers_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("native-helpers")
+
+
+@pytest.fixture(scope="session")
+def probe(helpers_dir) -> Path:
+    return _build(TESTS / "probe.c", helpers_dir / "probe")
+
+
+@pytest.fixture(scope="session")
+def spawn(helpers_dir) -> Path:
+    return _build(TESTS / "spawn.c", helpers_dir / "spawn")
+
+
+@pytest.fixture(scope="session")
+def filler(helpers_dir):
+    """``filler(size) -> Path``: a file of ``filler_bytes(size)``, written once."""
+    made: dict[int, Path] = {}
+
+    def get(size: int) -> Path:
+        if size not in made:
+            path = helpers_dir / f"filler-{size}"
+            path.write_bytes(filler_bytes(size))
+            made[size] = path
+        return made[size]
+    return get
+
+
+# --- the suite's summary -----------------------------------------------------------
+
+_counts: Counter = Counter()
+_skips: Counter = Counter()
+_notes: list[str] = []
+
+
+def note(line: str) -> None:
+    """A line for the suite's terminal summary (sizes, host facts)."""
+    if line not in _notes:
+        _notes.append(line)
+
+
+def _in_suite(nodeid: str) -> bool:
+    return nodeid.split("::", 1)[0].rsplit("/", 1)[-1] in SUITE_FILES
+
+
+def pytest_runtest_logreport(report):
+    if not _in_suite(report.nodeid):
+        return
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        if hasattr(report, "wasxfail"):
+            _counts["xfailed" if report.skipped else "xpassed"] += 1
+            if report.failed:        # strict xpass
+                _counts["failed"] += 1
+        elif report.skipped:
+            _counts["skipped"] += 1
+            longrepr = report.longrepr
+            reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+            _skips[reason.removeprefix("Skipped: ")] += 1
+        elif report.failed:
+            _counts["failed" if report.when == "call" else "error"] += 1
+        else:
+            _counts["passed"] += 1
+    elif report.failed:            # teardown errors
+        _counts["error"] += 1
+
+
+def pytest_sessionfinish(session, exitstatus):
+    ran = sum(_counts.values())
+    if ran and not _counts["passed"] and session.exitstatus == 0:
+        session.exitstatus = 1
+        _notes.append("nothing in the native suite passed: that is a failure")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not sum(_counts.values()):
+        return
+    tr = terminalreporter
+    line = (f"{SUITE}: {_counts['passed']} passed, {_counts['failed'] + _counts['error']} failed, "
+            f"{_counts['skipped']} skipped")
+    if _counts["xfailed"] or _counts["xpassed"]:
+        line += f" ({_counts['xfailed']} xfailed, {_counts['xpassed']} xpassed)"
+    tr.write_sep("-", f"{SUITE} scenario suite")
+    tr.write_line(line)
+    for reason, n in sorted(_skips.items()):
+        tr.write_line(f"  skipped {n}x: {reason}")
+    for extra in _notes:
+        tr.write_line(f"  {extra}")
