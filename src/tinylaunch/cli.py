@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import tempfile
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from tinylaunch.abi import ARCHES
 from tinylaunch.emit import emit, inspect
@@ -37,45 +37,47 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _split_assignment(flag: str, text: str) -> tuple[str, str]:
+class OrderedFlag(NamedTuple):
+    """A repeatable flag that adds one item to the spec's args or env, in command-line order."""
+    key: str                 # "args" or "env"
+    op: str | None           # the env op; None for args
+    kind: str | None         # "literal" or "rlocation"; None for --env-unset
+    metavar: str
+    help: str
+
+
+ORDERED_FLAGS = {
+    "--arg": OrderedFlag("args", None, "literal", "LITERAL", "an embedded argument"),
+    "--arg-rlocation": OrderedFlag("args", None, "rlocation", "RLOCATION",
+                                   "an embedded argument, resolved through the runfiles"),
+    "--env": OrderedFlag("env", "set", "literal", "NAME=VALUE", "set NAME"),
+    "--env-default": OrderedFlag("env", "default", "literal", "NAME=VALUE", "set NAME unless present"),
+    "--env-unset": OrderedFlag("env", "unset", None, "NAME", "remove NAME"),
+    "--env-prepend": OrderedFlag("env", "prepend", "literal", "NAME=VALUE", "prepend to NAME, ':'-separated"),
+    "--env-append": OrderedFlag("env", "append", "literal", "NAME=VALUE", "append to NAME, ':'-separated"),
+    "--env-rlocation": OrderedFlag("env", "set", "rlocation", "NAME=RLOCATION", "like --env, resolved"),
+    "--env-prepend-rlocation": OrderedFlag("env", "prepend", "rlocation", "NAME=RLOCATION",
+                                           "like --env-prepend, resolved"),
+    "--env-append-rlocation": OrderedFlag("env", "append", "rlocation", "NAME=RLOCATION",
+                                          "like --env-append, resolved"),
+}
+
+
+def _json_value(kind: str, text: str) -> Any:
+    return {"rlocation": text} if kind == "rlocation" else text
+
+
+def _json_item(flag: str, text: str) -> Any:
+    """The JSON form (SPEC C1) of the arg or env op that one ordered flag gives."""
+    ordered = ORDERED_FLAGS[flag]
+    if ordered.op is None:
+        return _json_value(ordered.kind, text)
+    if ordered.kind is None:
+        return {"op": ordered.op, "name": text}
     name, equals, value = text.partition("=")
     if not equals:
-        raise UsageError(f"{flag}: expected NAME=VALUE, got {json.dumps(text)}")
-    return name, value
-
-
-def _env_item(op: str, value_kind: str | None):
-    """Turn a flag's text into the JSON form of one env op."""
-    def make(flag: str, text: str) -> dict:
-        if value_kind is None:
-            return {"op": op, "name": text}
-        name, value = _split_assignment(flag, text)
-        return {"op": op, "name": name, "value": {"rlocation": value} if value_kind == "rlocation" else value}
-    return make
-
-
-def _arg_item(value_kind: str):
-    def make(flag: str, text: str) -> Any:
-        return {"rlocation": text} if value_kind == "rlocation" else text
-    return make
-
-
-# flag -> (the spec list it appends to, JSON item maker, metavar, help)
-ORDERED_FLAGS = {
-    "--arg": ("args", _arg_item("literal"), "LITERAL", "an embedded argument"),
-    "--arg-rlocation": ("args", _arg_item("rlocation"), "RLOCATION",
-                        "an embedded argument, resolved through the runfiles"),
-    "--env": ("env", _env_item("set", "literal"), "NAME=VALUE", "set NAME"),
-    "--env-default": ("env", _env_item("default", "literal"), "NAME=VALUE", "set NAME unless present"),
-    "--env-unset": ("env", _env_item("unset", None), "NAME", "remove NAME"),
-    "--env-prepend": ("env", _env_item("prepend", "literal"), "NAME=VALUE", "prepend to NAME, ':'-separated"),
-    "--env-append": ("env", _env_item("append", "literal"), "NAME=VALUE", "append to NAME, ':'-separated"),
-    "--env-rlocation": ("env", _env_item("set", "rlocation"), "NAME=RLOCATION", "like --env, resolved"),
-    "--env-prepend-rlocation": ("env", _env_item("prepend", "rlocation"), "NAME=RLOCATION",
-                                "like --env-prepend, resolved"),
-    "--env-append-rlocation": ("env", _env_item("append", "rlocation"), "NAME=RLOCATION",
-                               "like --env-append, resolved"),
-}
+        raise UsageError(f"{flag}: expected {ordered.metavar}, got {json.dumps(text)}")
+    return {"op": ordered.op, "name": name, "value": _json_value(ordered.kind, value)}
 
 
 class _AppendInOrder(argparse.Action):
@@ -108,9 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     program = emit_parser.add_mutually_exclusive_group()
     program.add_argument("--program", metavar="RLOCATION", help="the program, as an rlocation path")
     program.add_argument("--program-path", metavar="/ABS", help="the program, as an absolute path used as is")
-    for flag, (_, _, metavar, help_text) in ORDERED_FLAGS.items():
-        emit_parser.add_argument(flag, action=_AppendInOrder, dest="ordered", default=[], metavar=metavar,
-                                 help=help_text)
+    for flag, ordered in ORDERED_FLAGS.items():
+        emit_parser.add_argument(flag, action=_AppendInOrder, dest="ordered", default=[],
+                                 metavar=ordered.metavar, help=ordered.help)
     emit_parser.add_argument("--no-export-runfiles-env", action="store_true",
                              help="do not export RUNFILES_DIR, JAVA_RUNFILES, RUNFILES_MANIFEST_FILE")
     emit_parser.add_argument("--argv0", type=_argv0, metavar="logical|resolved|launcher|=LITERAL",
@@ -143,10 +145,10 @@ def _spec_json_from(options) -> dict:
         if not isinstance(spec, dict):
             return spec      # parse_spec names the problem
     for flag, text in options.ordered:
-        key, make_item, _, _ = ORDERED_FLAGS[flag]
+        key = ORDERED_FLAGS[flag].key
         existing = spec.get(key, [])
         if isinstance(existing, list):      # otherwise parse_spec names the problem
-            spec[key] = [*existing, make_item(flag, text)]
+            spec[key] = [*existing, _json_item(flag, text)]
     if options.program is not None:
         spec["program"] = {"rlocation": options.program}
     elif options.program_path is not None:

@@ -67,9 +67,9 @@ class SpecError(ValueError):
         self.field = field
 
 
-def _quote(text: Any) -> str:
+def _quote(value: Any) -> str:
     """One-line rendering of a bad value for an error message."""
-    return json.dumps(text)
+    return json.dumps(value) if isinstance(value, str) else repr(value)
 
 
 # ---------------------------------------------------------------- validation
@@ -85,7 +85,7 @@ def _check_text(field: str, text: Any) -> None:
         raise SpecError(field, f"not valid Unicode: {_quote(text)}") from None
 
 
-def check_rlocation_path(field: str, path: Any) -> None:
+def _check_rlocation_path(field: str, path: Any) -> None:
     """SPEC Terms: not empty, no leading '/', no '.' or '..' segment, no '//', no trailing '/'."""
     _check_text(field, path)
     if path == "":
@@ -107,7 +107,7 @@ def _check_value(field: str, value: Any) -> None:
     if isinstance(value, Literal):
         _check_text(field, value.text)
     elif isinstance(value, Rlocation):
-        check_rlocation_path(f"{field}.rlocation", value.path)
+        _check_rlocation_path(f"{field}.rlocation", value.path)
     else:
         raise SpecError(field, f"expected Literal or Rlocation, got {type(value).__name__}")
 
@@ -216,9 +216,13 @@ def _parse_value(field: str, obj: Any) -> Value:
 
 
 def _parse_program(obj: Any) -> Value:
-    if not isinstance(obj, dict) or len(obj) != 1:
+    """{"rlocation": P} is resolved at run time; {"path": "/ABS"} is used as is."""
+    if not isinstance(obj, dict):
         raise SpecError("program", f"expected {{\"rlocation\": PATH}} or {{\"path\": \"/ABS\"}}, got {_json_type(obj)}")
+    if "path" in obj and "rlocation" in obj:
+        raise SpecError("program", "has both \"rlocation\" and \"path\"")
     if "path" in obj:
+        _object("program", obj, ("path",))
         return Literal(_string("program.path", obj["path"]))
     _object("program", obj, ("rlocation",))
     return Rlocation(_string("program.rlocation", obj["rlocation"]))
