@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -151,8 +152,15 @@ def test_unwritable_output_leaves_nothing(tmp_path, capsys, x86_64_code):
     assert [path.name for path in tmp_path.iterdir()] == ["launcher"]
 
 
-def run_cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tinylaunch.cli", *args], capture_output=True, text=True, **kwargs)
+SRC = Path(__file__).resolve().parent.parent / "src"
+
+
+def run_cli(*args: str, cwd=None, env=None) -> subprocess.CompletedProcess:
+    """`python -m tinylaunch.cli ARGS` on this checkout's code."""
+    env = dict(os.environ if env is None else env)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
+    return subprocess.run([sys.executable, "-m", "tinylaunch.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, env=env)
 
 
 def test_usage_errors_exit_2_with_one_line():
