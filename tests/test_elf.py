@@ -2,6 +2,7 @@
 (pyelftools, binutils' readelf) and by the kernel itself."""
 from __future__ import annotations
 
+import importlib.util
 import io
 import logging
 import os
@@ -9,18 +10,21 @@ import platform
 import shutil
 import stat
 import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import pytest
 from elftools.elf.elffile import ELFFile
 
 from shipped_code import x86_64_code  # noqa: F401  (fixture)
-from spec_examples import C1_EXAMPLE, HAND_PICKED
+from spec_examples import C1_EXAMPLE, C1_EXAMPLE_JSON, HAND_PICKED
 from tinylaunch import cli, elf, emit
 from tinylaunch.spec import parse_spec
 from tinylaunch.abi import ARCHES
 
 ARCH_ALIGN = {"x86_64": 0x1000, "aarch64": 0x10000}   # R11
+SHIPPED_ARCHES = [arch for arch in ARCHES if importlib.util.find_spec(f"tinylaunch.arch.{arch}")]
 PYELFTOOLS_MACHINE = {"x86_64": "EM_X86_64", "aarch64": "EM_AARCH64"}
 
 # Tiny programs that exit with status 42, to show the kernel loads what write() makes.
@@ -148,16 +152,39 @@ def test_fields_are_range_checked():
         elf._pack(header)
 
 
+def test_x86_64_code_is_shipped():
+    assert "x86_64" in SHIPPED_ARCHES
+
+
+@pytest.mark.parametrize("arch", SHIPPED_ARCHES)
 @pytest.mark.parametrize("spec", HAND_PICKED, ids=range(len(HAND_PICKED)))
-def test_emitted_launchers_are_clean(spec, x86_64_code, caplog):
-    blob = emit(spec, "x86_64")
-    parse_quietly(blob, caplog)
-    assert elf.read(blob) == ("x86_64", blob[176:])
-    assert blob[176:176 + len(x86_64_code)] == x86_64_code
+def test_emitted_launchers_are_clean(spec, arch, caplog):
+    blob = emit(spec, arch)
+    parsed = parse_quietly(blob, caplog)
+    assert parsed.header.e_machine == PYELFTOOLS_MACHINE[arch]
+    code = importlib.import_module(f"tinylaunch.arch.{arch}").CODE
+    assert elf.read(blob) == (arch, blob[176:])
+    assert blob[176:176 + len(code)] == code
 
 
-def test_emit_is_deterministic(x86_64_code):
-    assert emit(C1_EXAMPLE, "x86_64") == emit(C1_EXAMPLE, "x86_64")
+EMIT_C1_EXAMPLE = """
+import sys
+from tinylaunch import emit, load_spec
+sys.stdout.buffer.write(emit(load_spec(sys.stdin.read()), sys.argv[1]))
+"""
+
+
+@pytest.mark.parametrize("arch", SHIPPED_ARCHES)
+def test_emit_is_deterministic(arch):
+    """Same spec, arch and version: same bytes, whatever the process (R12)."""
+    src = str(Path(__file__).resolve().parent.parent / "src")
+    outputs = {
+        subprocess.run([sys.executable, "-c", EMIT_C1_EXAMPLE, arch], input=C1_EXAMPLE_JSON.encode(),
+                       capture_output=True, check=True,
+                       env={**os.environ, "PYTHONPATH": src, "PYTHONHASHSEED": seed}).stdout
+        for seed in ("0", "1", "12345")
+    }
+    assert outputs == {emit(C1_EXAMPLE, arch)}
 
 
 def test_cli_output_is_mode_0755(x86_64_code, tmp_path):
