@@ -10,15 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from shipped_code import x86_64_code  # noqa: F401  (fixture)
 from spec_examples import C1_EXAMPLE, C1_EXAMPLE_JSON, HAND_PICKED
 from tinylaunch import cli, emit, inspect
-from tinylaunch.emit import EmitError
+from tinylaunch.emit import EmitError, shipped_code
 from tinylaunch.spec import Argv0Literal, EnvOp, Literal, Rlocation, Spec, spec_to_json
 
 
+X86_64_CODE = shipped_code("x86_64")
+
+
 @pytest.fixture
-def emitted(tmp_path, x86_64_code):
+def emitted(tmp_path):
     """Run `tinylaunch emit --arch x86_64 -o OUT FLAGS...` and return the spec inside OUT."""
     def run(*flags: str) -> Spec:
         out = tmp_path / "launcher"
@@ -92,29 +94,29 @@ def test_spec_without_args_gets_the_flags(emitted, tmp_path):
 
 
 @pytest.mark.parametrize("spec", HAND_PICKED, ids=range(len(HAND_PICKED)))
-def test_inspect_round_trip(spec, x86_64_code):
+def test_inspect_round_trip(spec):
     found = inspect(emit(spec, "x86_64"))
     assert found.spec == spec
     assert found.arch == "x86_64"
     blob_size = found.sizes["total"]
-    assert found.sizes == {"headers": 176, "code": len(x86_64_code), "data": blob_size - 176 - len(x86_64_code),
+    assert found.sizes == {"headers": 176, "code": len(X86_64_CODE), "data": blob_size - 176 - len(X86_64_CODE),
                            "total": blob_size}
 
 
-def test_inspect_command(tmp_path, capsys, x86_64_code):
+def test_inspect_command(tmp_path, capsys):
     launcher = tmp_path / "launcher"
     launcher.write_bytes(emit(C1_EXAMPLE, "x86_64"))
     assert cli.main(["inspect", str(launcher)]) == 0
     out = capsys.readouterr().out
     head, spec_json = out.split("spec:\n")
     assert head.splitlines() == [
-        "arch: x86_64", "headers: 176 bytes", f"code: {len(x86_64_code)} bytes",
-        f"data: {launcher.stat().st_size - 176 - len(x86_64_code)} bytes", f"total: {launcher.stat().st_size} bytes",
+        "arch: x86_64", "headers: 176 bytes", f"code: {len(X86_64_CODE)} bytes",
+        f"data: {launcher.stat().st_size - 176 - len(X86_64_CODE)} bytes", f"total: {launcher.stat().st_size} bytes",
     ]
     assert json.loads(spec_json) == spec_to_json(C1_EXAMPLE)
 
 
-def test_inspect_rejects_what_is_not_a_launcher(tmp_path, capsys, x86_64_code):
+def test_inspect_rejects_what_is_not_a_launcher(tmp_path, capsys):
     not_launcher = tmp_path / "true"
     not_launcher.write_bytes(open("/bin/true", "rb").read())
     assert cli.main(["inspect", str(not_launcher)]) == 1
@@ -122,7 +124,7 @@ def test_inspect_rejects_what_is_not_a_launcher(tmp_path, capsys, x86_64_code):
     assert len(lines) == 1 and lines[0].startswith("tinylaunch: error: not a tinylaunch launcher: ")
 
 
-def test_inspect_rejects_foreign_code(x86_64_code):
+def test_inspect_rejects_foreign_code():
     blob = bytearray(emit(C1_EXAMPLE, "x86_64"))
     blob[176] ^= 0xFF
     with pytest.raises(EmitError, match="code differs from the shipped code"):
@@ -135,7 +137,7 @@ def test_arch_without_shipped_code(monkeypatch):
         emit(C1_EXAMPLE, "aarch64")
 
 
-def test_output_replaces_atomically(tmp_path, capsys, x86_64_code):
+def test_output_replaces_atomically(tmp_path, capsys):
     out = tmp_path / "launcher"
     out.write_text("old")
     os.link(out, tmp_path / "reader-holds-old")
@@ -144,7 +146,7 @@ def test_output_replaces_atomically(tmp_path, capsys, x86_64_code):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["launcher", "reader-holds-old"]
 
 
-def test_unwritable_output_leaves_nothing(tmp_path, capsys, x86_64_code):
+def test_unwritable_output_leaves_nothing(tmp_path, capsys):
     out = tmp_path / "launcher"
     out.mkdir()
     assert cli.main(["emit", "--arch", "x86_64", "-o", str(out), "--program-path", "/bin/true"]) == 1
