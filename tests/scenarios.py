@@ -9,9 +9,12 @@ it is meant to end with; None when the host decides, e.g. near the argv/env size
 limit); a model-only test checks that the model agrees, so a scenario cannot quietly
 stop testing what its name says.
 
-Runners: ``native`` (x86_64 on the host), ``qemu`` (aarch64 under qemu-user),
-``unicorn`` (the emulator, both arches), ``chroot`` (native, in a root holding only the
-world). ``cannot`` names the runners a scenario is not meant for and why.
+Runners: ``native`` (x86_64 on the host), ``qemu`` (qemu-user: aarch64, and x86_64 as
+the qemu runner's own check), ``unicorn`` (the emulator, both arches), ``chroot``
+(native, in a root holding only the world). ``cannot`` names the runners a scenario is
+not meant for and why. ``data_limit`` is an RLIMIT_DATA the launcher runs under (R10:
+memory must not grow with the manifest); a runner that cannot impose it may count the
+launcher's private writable mappings instead.
 
 ``PENDING`` (end of file) lists, per arch, the scenarios the launcher code cannot pass
 yet; runners mark those xfail(strict=True), so a feature that lands turns them into
@@ -34,6 +37,7 @@ QEMU_ENV = ("qemu-user rebuilds the guest environment from its own: one entry pe
             "none without '='")
 QEMU_ARGC0 = "qemu-user always gives the guest an argv[0]"
 KERNEL_EXECFN = "the kernel always puts AT_EXECFN in the auxiliary vector"
+QEMU_MEMORY = "qemu-user itself needs more memory than the scenario's RLIMIT_DATA"
 HOST_ONLY = "depends on the host kernel's execve (binfmt handlers, argv/env limits)"
 
 
@@ -49,6 +53,7 @@ class Scenario:
     cwd: str = ""                               # relative to the world's root
     outcome: Union[str, int, None] = "exec"
     cannot: Mapping[str, str] = field(default_factory=dict)
+    data_limit: Optional[int] = None            # RLIMIT_DATA (bytes) the launcher runs under
     doc: str = ""
 
     def launcher_argv(self) -> tuple[str, ...]:
@@ -449,6 +454,12 @@ scenario("manifest_64mib", "R4 R10 acceptance:64MiB-manifest",
                File(APP + ".runfiles_manifest", filler=64 * MIB,
                     data=manifest_line("_main/data/tree", ROOT + "/out/tree") + manifest_line(P, ROOT + "/out/prog"))),
          Spec(PROG, args=(Rlocation("_main/data/tree/bin/tool"),)))
+scenario("manifest_64mib_data_limit", "R10",
+         world(Launcher(APP), Probe("out/prog"),
+               File(APP + ".runfiles_manifest", filler=64 * MIB, data=manifest_line(P, ROOT + "/out/prog"))),
+         data_limit=4 * MIB, cannot={"qemu": QEMU_MEMORY},
+         doc="memory must not grow with the manifest: with RLIMIT_DATA at 4 MiB, a copy of the "
+             "64 MiB manifest in anonymous memory fails; a read-only mapping does not count")
 scenario("path_4095_bytes", "R4", manifest_app(manifest_line(P, ROOT + "/out/prog")
                                                 + manifest_line("_main/long", "/" + "p" * 4094)),
          Spec(PROG, args=(Rlocation("_main/long"),)))

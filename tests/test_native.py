@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,17 +45,33 @@ class Runner:
         """None if this host can run it, else why not."""
         if not self.wrapper:
             return None if platform.machine() == self.arch else f"host is {platform.machine()}, not {self.arch}"
-        return None
+        return None if shutil.which(self.wrapper[0]) else f"{self.wrapper[0]} not installed"
+
+    def invocation(self, execfn: bytes, argv: list[bytes], envp: list[bytes]):
+        """(file, argv, envp) to execve so that the launcher starts with AT_EXECFN
+        ``execfn``, ``argv`` and ``envp``. Under qemu-user: qemu's own argv carries
+        the guest's argv[0] (-0) and path (its AT_EXECFN); qemu builds the guest's
+        environment from its own in reverse order, so it gets ``envp`` reversed."""
+        if not self.wrapper:
+            return execfn, argv, envp
+        qemu = os.fsencode(shutil.which(self.wrapper[0]))
+        assert argv, "qemu-user cannot start a guest with argc == 0"
+        return (qemu, [qemu, *map(os.fsencode, self.wrapper[1:]), b"-0", argv[0], execfn, *argv[1:]],
+                envp[::-1])
 
 
-# One runner per arch. An aarch64 runner under qemu-user is a one-line addition:
+# The runners. aarch64 under qemu-user is a one-line addition once its code ships:
 #   Runner("qemu", "aarch64", ("qemu-aarch64-static",)),
-# with this note: qemu-user rebuilds the guest's environment from its own (the order
-# reversed, one entry per name, no entries without '='), so run() must hand qemu the
-# environment reversed, and scenarios that need duplicates or '='-less entries say
-# cannot={"qemu": ...}; the guest's AT_EXECFN is the path qemu was given.
+# Note: qemu-user rebuilds the guest's environment from its own (the order reversed,
+# one entry per name, no entries without '='): invocation() hands qemu the environment
+# reversed, and scenarios that need duplicates or '='-less entries (or argc == 0) say
+# cannot={"qemu": ...}. The guest's AT_EXECFN is the path qemu was given; the guest's
+# execve of the probe is the host's. The x86_64 launcher under qemu-x86_64 is the
+# qemu runner's own check: it must agree with the native run, so an aarch64 failure
+# under qemu is the launcher's, not the harness's.
 RUNNERS = [
     Runner("native", "x86_64"),
+    Runner("qemu", "x86_64", ("qemu-x86_64-static",)),
 ]
 
 SPAWN_FAILED = 200       # tests/spawn.c: execve failed, errno on stderr
@@ -70,7 +88,7 @@ def _params():
             feature = S.PENDING.get(runner.arch, {}).get(sc.name)
             if feature:
                 marks.append(pytest.mark.xfail(strict=True, reason=f"launcher: {feature} not implemented yet"))
-            out.append(pytest.param(runner, sc, id=f"{runner.arch}-{sc.name}", marks=marks))
+            out.append(pytest.param(runner, sc, id=f"{runner.name}-{runner.arch}-{sc.name}", marks=marks))
     return out
 
 
@@ -89,10 +107,13 @@ class Ran:
 
 
 def spawn_run(spawn: Path, request: Path, file: bytes, argv: list[bytes], envp: list[bytes],
-              cwd: Path) -> Ran:
+              cwd: Path, data_limit: Optional[int] = None) -> Ran:
     request.write_bytes(request_bytes(file, argv, envp))
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_DATA, (data_limit, data_limit))
     proc = subprocess.run([str(spawn), str(request)], cwd=cwd, env={}, capture_output=True,
-                          timeout=TIMEOUT)
+                          timeout=TIMEOUT, preexec_fn=limit if data_limit else None)
     return Ran(proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -227,15 +248,21 @@ def run_scenario(runner: Runner, sc: S.Scenario, tmp_path: Path, probe: Path, sp
                  filler, argv0_empty) -> None:
     why = runner.available()
     require(why is None, f"{runner.name} {runner.arch}: {why}")
+    from tinylaunch import EmitError, emit
+    try:
+        emit(S.C1_SPEC, runner.arch)
+    except EmitError as e:
+        require(False, f"{runner.arch}: {e}")
     setup = build(sc, runner.arch, tmp_path / "w", probe, filler, argv0_empty=argv0_empty)
     getcwd = os.fsencode(os.path.realpath(setup.cwd))
     req = tmp_path / "request"
 
     def trial(ex) -> Optional[int]:
-        return spawn_errno(spawn_run(spawn, req, ex.file, ex.argv, ex.envp, setup.cwd))
+        return spawn_errno(spawn_run(spawn, req, ex.file, ex.argv, ex.envp, setup.cwd, sc.data_limit))
 
     want = expected(setup, getcwd, trial)
-    ran = spawn_run(spawn, req, setup.execfn, setup.argv, setup.envp, setup.cwd)
+    ran = spawn_run(spawn, req, *runner.invocation(setup.execfn, setup.argv, setup.envp), setup.cwd,
+                    sc.data_limit)
     assert spawn_errno(ran) is None, f"could not start the launcher: {ran.stderr!r}"
     got = observed(ran)
     if got != want:
