@@ -323,6 +323,30 @@ scenario("launcher_named_dot_runfiles", "R3",
          execfn=ROOT + "/bin/odd.runfiles",
          doc="a final segment ending in .runfiles is the launcher's name, not a tree (tier 3)")
 
+scenario("tier1_dir_trailing_slash", "R3 R4 R5 R7",
+         world(Launcher(APP), runfiles({P: Probe()}, tree="rf1")),
+         env=BASE_ENV + (f"RUNFILES_DIR={ROOT}/rf1/",), doc="D/P is D + '/' + P even when D ends in '/'")
+scenario("tier1_dir_is_root", "R3 R4 R5 R7", world(Launcher(APP), Probe("_main/app/prog")),
+         env=BASE_ENV + (f"RUNFILES_DIR={ROOT}/",),
+         doc="in the chroot runner RUNFILES_DIR=/ and the program is //_main/app/prog")
+scenario("tier1_manifest_dev_null", "R3", app(),
+         env=BASE_ENV + ("RUNFILES_MANIFEST_FILE=/dev/null",), cannot={"chroot": "needs /dev/null"},
+         doc="a character device is not a regular file: not a source")
+scenario("env_name_prefix_decoys", "R3 R6 R9", app(),
+         Spec(PROG, env=(EnvOp("set", "PATH", Literal("/p")), EnvOp("unset", "HOME"),
+                         EnvOp("default", "LANG", Literal("C")))),
+         env=(f"RUNFILES_DIRX={ROOT}/rf1", f"XRUNFILES_DIR={ROOT}/rf1", f"RUNFILES_DIR_={ROOT}/rf1",
+              "RUNFILES_MANIFEST_FILEX=/nope", "TINYLAUNCH_DEBUGX=1", "XTINYLAUNCH_DEBUG=1",
+              "PATHX=/x", "PATH_=/y", "HOMEDIR=/h", "LANGUAGE=en", "PATH=/usr/bin"),
+         doc="a name matches NAME= only: no decoy is a source, debug stays off, ops touch only their name")
+scenario("tier2_runfiles_dir_symlink", "R3 R4 R7",
+         world(Launcher(APP), runfiles({P: Probe()}, tree="elsewhere/app.runfiles"),
+               Symlink(APP + ".runfiles", "../elsewhere/app.runfiles")))
+scenario("relative_execfn_cwd_via_symlink", "R3 R7",
+         world(app(), Symlink("lnk", "bin")), execfn="./app", cwd="lnk",
+         env=BASE_ENV + ("PWD=/somewhere/else",),
+         doc="the cwd is what getcwd says (symlinks resolved by the kernel), never $PWD")
+
 # R3 tier 3: the launcher is itself a runfile of another binary.
 OUTER = "bin/outer.runfiles"
 INNER = OUTER + "/_main/tools/inner"
@@ -373,6 +397,28 @@ scenario("manifest_longest_prefix", "R4",
                       + manifest_line("_main/tree/sub", ROOT + "/t2") + manifest_line("_main/tree/sub/bin/prog2", ROOT + "/t3"),
                       Probe("t2/bin/prog")),
          Spec(Rlocation("_main/tree/sub/bin/prog")))
+scenario("manifest_exact_among_near_misses", "R4",
+         manifest_app(manifest_line("_main/app/prog2", ROOT + "/nowhere") + manifest_line("_main/app/prog/sub", ROOT + "/nowhere")
+                      + manifest_line("_main/app/pro", ROOT + "/nowhere") + manifest_line("_main/app/progX", ROOT + "/nowhere")
+                      + manifest_line(P, ROOT + "/out/prog") + manifest_line("_main/app/prog", ROOT + "/nowhere")))
+scenario("manifest_prefix_duplicates", "R4",
+         manifest_app(manifest_line("_main/tree", ROOT + "/t1") + manifest_line("_main/tree", ROOT + "/t2"),
+                      Probe("t1/bin/prog")),
+         Spec(Rlocation("_main/tree/bin/prog")))
+scenario("manifest_empty", "R4 R8", world(Launcher(APP), File(APP + ".runfiles_manifest")), outcome=127)
+scenario("manifest_crlf", "R4 R8", manifest_app(manifest_line(P, ROOT + "/out/prog").replace(b"\n", b"\r\n")),
+         outcome=127, doc="no CR handling: the target ends in CR and does not exist")
+scenario("manifest_nul_bytes", "R4",
+         manifest_app(b"_main/app/prog\0x " + ROOT.encode() + b"/nowhere\n"
+                      + b"_main/app/prog " + ROOT.encode() + b"/out/prog\0junk\n"),
+         doc="a target ends at its first NUL; a link holding a NUL matches nothing")
+scenario("manifest_odd_lines", "R4",
+         manifest_app(b" \n  \n\\\n \\\n\t_main/app/prog /wrong\n_main/app/prog\t/wrong\n"
+                      + b"_main/sp " + ROOT.encode() + b"/out/a b c\n" + b"_main/app " + b"\n"
+                      + manifest_line(P, ROOT + "/out/prog") + b" \n"),
+         Spec(PROG, args=(Rlocation("_main/sp"), Rlocation("_main/app/x"))),
+         doc="lines of only spaces or backslashes, tabs that are not separators, a target "
+             "holding spaces, an empty-target prefix line")
 scenario("manifest_partial_segment", "R4 R8",
          manifest_app(manifest_line("_main/c/di", ROOT + "/out")), Spec(Rlocation("_main/c/dir/prog")), outcome=127)
 scenario("manifest_duplicate_links", "R4",
@@ -460,6 +506,9 @@ scenario("manifest_64mib_data_limit", "R10",
          data_limit=4 * MIB, cannot={"qemu": QEMU_MEMORY},
          doc="memory must not grow with the manifest: with RLIMIT_DATA at 4 MiB, a copy of the "
              "64 MiB manifest in anonymous memory fails; a read-only mapping does not count")
+scenario("path_too_long_hop", "R4 R8", manifest_app(manifest_line(P, "h" * 4100)), outcome=125)
+scenario("escape_reported_before_length", "R4 R8", manifest_app(manifest_line(P, "../../../" + "h" * 5000)),
+         outcome=125)
 scenario("path_4095_bytes", "R4", manifest_app(manifest_line(P, ROOT + "/out/prog")
                                                 + manifest_line("_main/long", "/" + "p" * 4094)),
          Spec(PROG, args=(Rlocation("_main/long"),)))
@@ -514,6 +563,10 @@ scenario("env_ops_duplicates", "R6",
                          EnvOp("prepend", "PATH", Literal("/first")), EnvOp("default", "D", Literal("no")),
                          EnvOp("append", "U", Literal("back")))),
          env=("D=1", "U=1", "PATH=/a", "D=2", "U=2", "PATH=/b", "U", "D", "U=3"), cannot={"qemu": QEMU_ENV})
+scenario("env_many_entries", "R6 R10", app(),
+         Spec(PROG, env=(EnvOp("set", "V19999", Literal("last")), EnvOp("unset", "V0"),
+                         EnvOp("default", "V10000", Literal("no")), EnvOp("append", "V5", Literal("y")))),
+         env=tuple(f"V{i}=x" for i in range(20000)))
 scenario("env_op_value_unresolvable", "R6 R8",
          app({P: Probe(), "_main/data/a.txt": File(data=b"a")}, "manifest"),
          Spec(PROG, args=(Rlocation("_main/data/a.txt"),),

@@ -32,6 +32,8 @@ CHROOT_SCENARIOS = [
     "escaped_lines", "relative_chain", "debug_trace", "not_in_runfiles", "exec_eacces",
     "c1_example_both", "c1_example_manifest", "c1_example_dir", "c1_example_debug",
     "c1_example_bazel_run",
+    # the working directory is "/" (no second '/' when making E absolute), RUNFILES_DIR=/
+    "tier2_relative_execfn_subdir", "tier1_dir_is_root",
 ]
 
 
