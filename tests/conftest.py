@@ -80,6 +80,7 @@ def filler(helpers_dir):
         if size not in made:
             path = helpers_dir / f"filler-{size}"
             path.write_bytes(filler_bytes(size))
+            filler_bytes.cache_clear()        # the file is the cache now
             made[size] = path
         return made[size]
     return get

@@ -268,6 +268,7 @@ def run_scenario(runner: Runner, sc: S.Scenario, tmp_path: Path, probe: Path, sp
     if got != want:
         pytest.fail(f"launcher differs from the model ({sc.name}, {runner.arch}):\n{mismatch(want, got)}",
                     pytrace=False)
+    shutil.rmtree(tmp_path / "w")      # passed: free the disk (worlds reach 64 MiB); failures stay
 
 
 # --- the tests ----------------------------------------------------------------------------
@@ -296,6 +297,7 @@ def test_scenario_intent(sc, tmp_path, probe, spawn, filler, empty_argv_seen):
 
     want = expected(setup, os.fsencode(os.path.realpath(setup.cwd)), trial)
     assert _outcome_kind(want) == sc.outcome, want["stderr"]
+    shutil.rmtree(tmp_path / "w")
 
 
 # SPEC C1's example, emitted per arch. The x86_64 budget is the size the hand-written
