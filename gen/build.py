@@ -43,7 +43,7 @@ def build(arch: str) -> dict[Path, str]:
     for i in range(0, len(hexed), 96):
         module += f'    "{hexed[i:i + 96]}"\n'
     module += ")\n"
-    strings_at = labels[render.STRINGS[0][0]]
+    strings_at = labels["strings"]
     return {
         OUT_DIR / f"{arch}.py": module,
         OUT_DIR / f"{arch}.lst": listing.listing(arch, code, labels, strings_at),

@@ -2,7 +2,8 @@
 
 The ELF has no writable segment (SPEC R10), so the launcher keeps its state in a
 zeroed frame carved from the initial stack and addressed from one base register.
-Fields are 8 bytes unless a size is given; offsets are rendered into the templates.
+Fields are 8 bytes unless a size is given.  Offsets are biased so that on x86_64 every
+field is within a signed 8-bit displacement of the base register.
 """
 from __future__ import annotations
 
@@ -16,26 +17,25 @@ FIELDS = (
     ("rdir", 8),        # directory source, absolute, or 0 (R3)
     ("man", 8),         # manifest source, absolute, or 0
     ("mandir", 8),      # directory the manifest belongs to, or 0 (R5, R7)
-    ("mfd", 8),         # manifest file descriptor
-    ("msize", 8),       # manifest size in bytes
-    ("mbase", 8),       # manifest mapping, or 0 before the first lookup
+    ("mbase", 8),       # manifest mapping
+    ("mend", 8),        # its end
     ("mused", 8),       # some value was resolved through the manifest (R7)
     ("heap", 8),        # bump allocator: next free byte
     ("heap_end", 8),    # end of the current chunk
-    ("cwd", 8),         # getcwd result, fetched on first need
     ("rpath", 8),       # the rlocation path being resolved, for messages
     ("prog", 8),        # resolved program (the file passed to execve)
     ("progp", 8),       # the program's rlocation path, or 0 for a plain path
     ("cargv", 8),       # the child's argv array
-    ("numbuf", 24),     # "errno N" text
-    ("statbuf", 144),   # struct stat (144 on x86_64, 128 on aarch64)
+    ("numbuf", 16),     # "errno N" text
 )
+
+BIAS = 120   # base register = frame start + BIAS
 
 
 def layout() -> tuple[dict[str, int], int]:
-    """Offsets of every field and the frame size, rounded to 16."""
+    """Biased offsets of every field, and the frame size rounded to 16."""
     offsets, at = {}, 0
     for name, size in FIELDS:
-        offsets[name] = at
+        offsets[name] = at - BIAS
         at += size
     return offsets, (at + 15) & ~15

@@ -19,6 +19,7 @@ STRINGS = (
     ("s_java_runfiles", "JAVA_RUNFILES="),
     ("s_dot_runfiles_manifest", ".runfiles_manifest"),
     ("s_dot_runfiles", ".runfiles"),
+    ("s_dot_runfiles_slash_manifest", ".runfiles/MANIFEST"),
     ("s_slash_manifest", "/MANIFEST"),
     ("s_dev_null", "/dev/null"),
     ("s_slash", "/"),
@@ -51,9 +52,57 @@ def cstring(text: str) -> str:
     return ".byte " + ", ".join(str(b) for b in data)
 
 
+STR_BIAS = 128   # the strings base register points this far into the strings
+
+
+def errno_table() -> str:
+    """R8's errno names as one string: errno byte, name, NUL, ..., and a final NUL."""
+    return "".join(chr(abi_table.ERRNO[name]) + name + "\0" for name in abi_table.NAMED_ERRNOS)
+
+
+def place_strings(template_text: str) -> tuple[list[tuple[str, str]], dict[str, int]]:
+    """Lay out the strings: the most referenced first (so most are within an 8-bit
+    displacement of the base), and a string that ends a placed one shares its bytes.
+    Returns the placed (label, text) list and every label's biased offset."""
+    entries = list(STRINGS) + [("errno_names", errno_table())]
+    uses = {label: template_text.count(f"S.{label} ") for label, _ in entries}
+    order = sorted(range(len(entries)), key=lambda i: (-uses[entries[i][0]], i))
+    # longest first within the sharing pass so that suffixes find their host
+    placed, offsets, at = [], {}, 0
+    hosts: list[tuple[int, bytes]] = []
+    by_length = sorted(order, key=lambda i: -len(entries[i][1]))
+    share = {}
+    for i in by_length:
+        data = entries[i][1].encode() + b"\0"
+        for j, host in hosts:
+            if host.endswith(data):
+                share[i] = (j, len(host) - len(data))
+                break
+        else:
+            hosts.append((i, data))
+    start = {}
+    for i in order:
+        if i in share:
+            continue
+        start[i] = at
+        placed.append(entries[i])
+        at += len(entries[i][1].encode()) + 1
+    for i, (j, delta) in share.items():
+        start[i] = start[j] + delta
+    for i, (label, _) in enumerate(entries):
+        offsets[label] = start[i] - STR_BIAS
+    return placed, offsets
+
+
+def template_source(arch: str) -> str:
+    """All template files of an arch, concatenated (to count string references)."""
+    return "".join(p.read_text() for p in sorted((ASM_DIR / arch).glob("*.j2")))
+
+
 def render(arch: str) -> str:
     abi = abi_table.ARCHES[arch]
     offsets, size = frame.layout()
+    placed, string_offsets = place_strings(template_source(arch))
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(ASM_DIR / arch)),
         undefined=jinja2.StrictUndefined,
@@ -64,5 +113,6 @@ def render(arch: str) -> str:
     template = env.get_template("launcher.s.j2")
     return template.render(
         abi=abi, SYS=abi.syscalls, C=abi_table.CONST, E=abi_table.ERRNO,
-        NAMED_ERRNOS=abi_table.NAMED_ERRNOS, F=offsets, FRAME_SIZE=size, STRINGS=STRINGS,
+        F=offsets, FRAME_SIZE=size, BIAS=frame.BIAS,
+        PLACED_STRINGS=placed, S=string_offsets, STR_BIAS=STR_BIAS,
     )
