@@ -14,7 +14,8 @@ the qemu runner's own check), ``unicorn`` (the emulator, both arches), ``chroot`
 (native, in a root holding only the world). ``cannot`` names the runners a scenario is
 not meant for and why. ``data_limit`` is an RLIMIT_DATA the launcher runs under (R10:
 memory must not grow with the manifest); a runner that cannot impose it may count the
-launcher's private writable mappings instead.
+launcher's private writable mappings instead. ``cwd_deleted``: the working directory is
+removed before the launcher starts, so getcwd fails with ENOENT.
 
 ``PENDING`` (end of file) lists, per arch, the scenarios the launcher code cannot pass
 yet; runners mark those xfail(strict=True), so a feature that lands turns them into
@@ -54,6 +55,7 @@ class Scenario:
     outcome: Union[str, int, None] = "exec"
     cannot: Mapping[str, str] = field(default_factory=dict)
     data_limit: Optional[int] = None            # RLIMIT_DATA (bytes) the launcher runs under
+    cwd_deleted: bool = False                   # the cwd is removed before the launcher starts
     doc: str = ""
 
     def launcher_argv(self) -> tuple[str, ...]:
@@ -536,6 +538,13 @@ scenario("args_many_and_long", "R5 R10", app(),
          Spec(PROG, args=tuple(Literal(f"arg{i}") for i in range(3000)) + (Literal("L" * 100_000),)),
          argv=(ROOT + "/bin/app",) + tuple(f"x{i}" for i in range(500)))
 
+scenario("launcher_argv_100k", "R5 R10", app(), Spec(PROG, args=(Literal("embedded"),)),
+         argv=("app",) + tuple(str(i % 10) for i in range(100_000)))
+scenario("many_rlocation_args", "R4 R5",
+         manifest_app(b"".join(manifest_line(f"_main/data/f{i}", f"{ROOT}/out/data/f{i}") for i in range(3000))
+                      + manifest_line(P, ROOT + "/out/prog")),
+         Spec(PROG, args=tuple(Rlocation(f"_main/data/f{i}") for i in range(0, 3000, 7))))
+
 # R6: environment.
 scenario("env_ops", "R6",
          app({P: Probe(), "_main/data/a.txt": File(data=b"a"), "_main/bin": Tree((("t", Probe()),))}, "both"),
@@ -613,6 +622,17 @@ scenario("env_near_limit_e2big", "R8 R10", app(),
          cannot={"unicorn": HOST_ONLY},
          doc="the launcher's own arguments fit under the host's limit, the child's may not: "
              "with an 8 MiB stack limit execve reports E2BIG")
+
+scenario("exec_eloop", "R8", world(Launcher(APP), Symlink("out/prog", "prog"),
+                                  File(APP + ".runfiles_manifest", manifest_line(P, ROOT + "/out/prog"))), outcome=126)
+scenario("exec_errno_by_number", "R8", manifest_app(manifest_line(P, ROOT + "/out/" + "n" * 300)), outcome=126,
+         doc="execve fails with ENAMETOOLONG, which the message gives by number")
+scenario("getcwd_fails", "R3 R8", world(app(), Dir("gone")), cwd="gone", cwd_deleted=True,
+         env=BASE_ENV + ("RUNFILES_DIR=.",), outcome=125,
+         doc="'.' in a removed directory is still a directory; making it absolute needs getcwd, "
+             "which fails (ENOENT)")
+scenario("getcwd_not_needed", "R3", world(app(), Dir("gone")), cwd="gone", cwd_deleted=True,
+         doc="the cwd is gone but nothing relative is accepted: getcwd is never called")
 
 # R9: debug trace.
 scenario("debug_trace", "R9", world(Launcher(APP), runfiles({P: Probe()}, tree="rf1", out="out1"),

@@ -3,7 +3,10 @@
  *   spawn REQUEST
  *
  * REQUEST is a file of NUL-terminated fields:
- *   file\0  argc\0 argv[0]\0 ... argv[argc-1]\0  envc\0 env[0]\0 ... env[envc-1]\0
+ *   rmdir\0 file\0  argc\0 argv[0]\0 ... argv[argc-1]\0  envc\0 env[0]\0 ... env[envc-1]\0
+ *
+ * rmdir, if not empty, is a directory removed just before execve: with the working
+ * directory itself, it leaves the new program in a deleted cwd (getcwd fails, ENOENT).
  *
  * It allows what os.execve and subprocess refuse: argc == 0, an empty argv[0],
  * environment entries without '=', duplicate names, any order, and an execve
@@ -79,9 +82,14 @@ int main(int argc, char **argv)
     cur = data;
     end = data + st.st_size;
 
+    char *gone = field();
     char *file = field();
     char **args = list();
     char **env = list();
+    if (*gone && rmdir(gone) < 0) {
+        perror("spawn: rmdir");
+        return 2;
+    }
     execve(file, args, env);
     fprintf(stderr, "spawn: execve errno %d\n", errno);
     return SPAWN_FAILED;

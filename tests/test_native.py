@@ -17,6 +17,7 @@ not have run (empty stdout).
 """
 from __future__ import annotations
 
+import errno
 import os
 import platform
 import resource
@@ -94,8 +95,8 @@ def _params():
 
 # --- running things ------------------------------------------------------------------
 
-def request_bytes(file: bytes, argv: list[bytes], envp: list[bytes]) -> bytes:
-    parts = [file, b"%d" % len(argv), *argv, b"%d" % len(envp), *envp]
+def request_bytes(file: bytes, argv: list[bytes], envp: list[bytes], rmdir: bytes = b"") -> bytes:
+    parts = [rmdir, file, b"%d" % len(argv), *argv, b"%d" % len(envp), *envp]
     return b"".join(p + b"\0" for p in parts)
 
 
@@ -107,8 +108,9 @@ class Ran:
 
 
 def spawn_run(spawn: Path, request: Path, file: bytes, argv: list[bytes], envp: list[bytes],
-              cwd: Path, data_limit: Optional[int] = None) -> Ran:
-    request.write_bytes(request_bytes(file, argv, envp))
+              cwd: Path, data_limit: Optional[int] = None, cwd_deleted: bool = False) -> Ran:
+    """Run ``file`` through spawn in ``cwd`` (removed first if ``cwd_deleted``)."""
+    request.write_bytes(request_bytes(file, argv, envp, os.fsencode(cwd) if cwd_deleted else b""))
 
     def limit():
         resource.setrlimit(resource.RLIMIT_DATA, (data_limit, data_limit))
@@ -192,7 +194,12 @@ def build(sc: S.Scenario, arch: str, base: Path, probe: Path, filler, launcher: 
                  argv=argv, envp=[os.fsencode(subst(e, root)) for e in sc.env])
 
 
-def expected(setup: Setup, getcwd: bytes, trial) -> dict:
+def cwd_seen(sc: S.Scenario, setup: Setup):
+    """What getcwd returns to the launcher: the real path, or ENOENT for a removed cwd."""
+    return errno.ENOENT if sc.cwd_deleted else os.fsencode(os.path.realpath(setup.cwd))
+
+
+def expected(setup: Setup, getcwd, trial) -> dict:
     """The model's verdict, with the final execve answered by the kernel (``trial``)."""
     from tinylaunch import model
     want = model.run(setup.spec, list(setup.argv), list(setup.envp), setup.execfn, getcwd)
@@ -247,6 +254,7 @@ def mismatch(want: dict, got: dict) -> str:
 def run_scenario(runner: Runner, sc: S.Scenario, tmp_path: Path, probe: Path, spawn: Path,
                  filler, argv0_empty) -> None:
     why = runner.available()
+    assert not (sc.cwd_deleted and sc.execfn and not sc.execfn.startswith(S.ROOT)), "a deleted cwd needs an absolute execfn"
     require(why is None, f"{runner.name} {runner.arch}: {why}")
     from tinylaunch import EmitError, emit
     try:
@@ -254,15 +262,17 @@ def run_scenario(runner: Runner, sc: S.Scenario, tmp_path: Path, probe: Path, sp
     except EmitError as e:
         require(False, f"{runner.arch}: {e}")
     setup = build(sc, runner.arch, tmp_path / "w", probe, filler, argv0_empty=argv0_empty)
-    getcwd = os.fsencode(os.path.realpath(setup.cwd))
+    getcwd = cwd_seen(sc, setup)
     req = tmp_path / "request"
 
     def trial(ex) -> Optional[int]:
         return spawn_errno(spawn_run(spawn, req, ex.file, ex.argv, ex.envp, setup.cwd, sc.data_limit))
 
     want = expected(setup, getcwd, trial)
+    if sc.cwd_deleted:
+        setup.cwd.mkdir(exist_ok=True)     # the trial may have run in it, after it was removed
     ran = spawn_run(spawn, req, *runner.invocation(setup.execfn, setup.argv, setup.envp), setup.cwd,
-                    sc.data_limit)
+                    sc.data_limit, sc.cwd_deleted)
     assert spawn_errno(ran) is None, f"could not start the launcher: {ran.stderr!r}"
     got = observed(ran)
     if got != want:
@@ -295,7 +305,7 @@ def test_scenario_intent(sc, tmp_path, probe, spawn, filler, empty_argv_seen):
     def trial(ex) -> Optional[int]:
         return spawn_errno(spawn_run(spawn, req, ex.file, ex.argv, ex.envp, setup.cwd))
 
-    want = expected(setup, os.fsencode(os.path.realpath(setup.cwd)), trial)
+    want = expected(setup, cwd_seen(sc, setup), trial)
     assert _outcome_kind(want) == sc.outcome, want["stderr"]
     shutil.rmtree(tmp_path / "w")
 
