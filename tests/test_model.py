@@ -870,24 +870,43 @@ class BrokenFile:
         self.closed = True
 
 
-def test_manifest_read_error_at_first_lookup(T):
+def test_manifest_read_error_on_acceptance(T, monkeypatch):
     put(T, "rf/" + PROG)
     D = T + b"/rf"
     handle = BrokenFile()
 
     class FS(RealFS):
         def open_regular(self, path):
-            return handle if path == b"/m" else None
+            return handle if path.endswith(b"/m") else None
 
-    env = [b"RUNFILES_DIR=" + D, b"RUNFILES_MANIFEST_FILE=/m"]
-    # Resolved in the tree: the manifest is never read.
-    assert isinstance(launch(prog(), env=env, fs=FS()), Exec)
+    # Mapped when accepted, even if the tree resolves everything; the message names M
+    # as found (before it is made absolute), and no trace line has been written yet.
+    env = [b"RUNFILES_DIR=" + D, b"RUNFILES_MANIFEST_FILE=./m", DEBUG]
+    r = launch(prog(), env=env, cwd=T, fs=FS())
+    assert r == Failure(125, b"tinylaunch: read ./m: errno 5\n")
     assert handle.closed
-    r = launch(prog(args=(Rlocation("_main/missing"),)), env=env + [DEBUG], fs=FS())
-    assert r == Failure(125, b"tinylaunch: runfiles dir " + D + b"\n"
-                             b"tinylaunch: runfiles manifest /m\n"
-                             b"tinylaunch: _main/bin/prog -> " + D + b"/_main/bin/prog\n"
-                             b"tinylaunch: read /m: errno 5\n")
+    # Export alone needs discovery, so the failure stops a launch with nothing to resolve.
+    r = launch(Spec(program=Literal("/bin/x")), env=[b"RUNFILES_MANIFEST_FILE=/m"], fs=FS())
+    assert r == Failure(125, b"tinylaunch: read /m: errno 5\n")
+    # A tier that is never looked at is never read.
+    class Tier2Broken(RealFS):
+        def open_regular(self, path):
+            return BrokenFile() if path.endswith(b".runfiles_manifest") else None
+
+    r = launch(prog(), env=[b"RUNFILES_DIR=" + D], execfn=T + b"/app", fs=Tier2Broken())
+    assert r.file == D + b"/_main/bin/prog"
+    r = launch(prog(), execfn=T + b"/app", fs=Tier2Broken())
+    assert r == Failure(125, fail_line(b"read " + T + b"/app.runfiles_manifest: errno 5"))
+    r = launch(prog(), execfn=b"app", cwd=T, fs=Tier2Broken())
+    assert r == Failure(125, fail_line(b"read app.runfiles_manifest: errno 5"))
+
+    # Tier 3 builds its MANIFEST path from the directory made absolute.
+    class Tier3Broken(RealFS):
+        def open_regular(self, path):
+            return BrokenFile() if path == T + b"/t.runfiles/MANIFEST" else None
+
+    r = launch(prog(), execfn=b"./t.runfiles/app", cwd=T, fs=Tier3Broken())
+    assert r == Failure(125, fail_line(b"read " + T + b"/t.runfiles/MANIFEST: errno 5"))
 
 
 class MemFS:

@@ -19,7 +19,8 @@ in-memory tree. A filesystem has two methods (``RealFS`` is the default):
     ``open(O_RDONLY)`` then ``fstat``: ``None`` when the open fails or the file is not
     regular, else a handle with ``read()`` (the whole contents as a bytes-like object
     supporting ``len``, slicing, ``find(sub, start, end)`` and ``re`` - ``bytes`` or
-    ``mmap``; may raise ``OSError``, reported as ``read <M>: <ERR>``) and ``close()``.
+    ``mmap``; called once, when the manifest is accepted; may raise ``OSError``,
+    reported as ``read <M>: <ERR>``) and ``close()``.
     ``BytesFile`` is such a handle over bytes held in memory.
 
 Relative paths are handed to the filesystem already joined to ``cwd`` (see
@@ -215,12 +216,8 @@ class Sources:
         return self.directory is not None or self.manifest is not None
 
     def manifest_data(self):
-        """The manifest's contents, read at the first lookup that needs them."""
-        if self._data is None:
-            try:
-                self._data = self.manifest_file.read()
-            except OSError as e:
-                fail(b"read " + self.manifest, errno_text(e.errno or 0), ST_LAUNCHER)
+        """The manifest's contents (read when it was accepted)."""
+        if self._has_escaped is None:
             self._has_escaped = _has_escaped_lines(self._data)
         return self._data
 
@@ -240,8 +237,17 @@ def env_get(envp: List[bytes], name: bytes) -> Optional[bytes]:
 
 def discover_sources(envp: List[bytes], execfn: Optional[bytes], cwd: CwdLike, fs) -> Sources:
     """R3: the first tier that yields any source. Never fails by itself, except when
-    getcwd fails while making an accepted relative source absolute."""
+    getcwd fails while making an accepted relative source absolute, or an accepted
+    manifest cannot be mapped."""
     found = Sources()
+    try:
+        return _discover(found, envp, execfn, cwd, fs)
+    except LaunchError:
+        found.close()
+        raise
+
+
+def _discover(found: Sources, envp, execfn, cwd, fs) -> Sources:
 
     def accept_dir(path: Optional[bytes]) -> None:
         if path and _is_dir(fs, _fs_path(path, cwd)):
@@ -253,7 +259,12 @@ def discover_sources(envp: List[bytes], execfn: Optional[bytes], cwd: CwdLike, f
         handle = fs.open_regular(_fs_path(path, cwd))
         if handle is None:
             return False
-        found.manifest_file = handle
+        try:              # mapped whole on acceptance; the error names M as found
+            data = handle.read()
+        except OSError as e:
+            handle.close()
+            fail(b"read " + path, errno_text(e.errno or 0), ST_LAUNCHER)
+        found.manifest_file, found._data = handle, data
         found.manifest = absolutise(path, cwd)
         return True
 
@@ -276,7 +287,7 @@ def discover_sources(envp: List[bytes], execfn: Optional[bytes], cwd: CwdLike, f
         end = m.start() + len(b".runfiles")
     if end >= 0:
         found.directory = absolutise(execfn[:end], cwd)
-        accept_manifest(execfn[:end] + b"/MANIFEST")
+        accept_manifest(found.directory + b"/MANIFEST")     # D is absolute already
         found.tier = 3
     return found
 
