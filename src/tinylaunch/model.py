@@ -25,7 +25,14 @@ in-memory tree. A filesystem has two methods (``RealFS`` is the default):
 
 Relative paths are handed to the filesystem already joined to ``cwd`` (see
 ``_fs_path``), so ``RealFS`` does not depend on the Python process's own working
-directory.
+directory. Two approximations follow: a relative path whose join with ``cwd`` is
+longer than PATH_MAX fails here (ENAMETOOLONG) where the launcher's relative call
+would not; and when ``cwd`` is an errno (getcwd fails, e.g. a removed directory),
+relative paths go to the filesystem as they are, i.e. relative to this process's
+working directory.
+
+``run``'s ``cwd`` is what getcwd returns to the launcher, or an ``int``: the errno
+getcwd fails with (reported when a relative source must be made absolute).
 """
 from __future__ import annotations
 
