@@ -24,7 +24,7 @@ FIELDS = (
     ("heap_end", 8),    # end of the current chunk
     ("rpath", 8),       # the rlocation path being resolved, for messages
     ("prog", 8),        # resolved program (the file passed to execve)
-    ("progp", 8),       # the program's rlocation path, or 0 for a plain path
+    ("logical", 8),     # dir "/" P of the last rlocation resolved, when a directory is known (R5)
     ("cargv", 8),       # the child's argv array
     ("numbuf", 16),     # "errno N" text
 )
