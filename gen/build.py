@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import assemble, listing, render
 
-ARCHES = ("x86_64",)
+ARCHES = ("x86_64", "aarch64")
 OUT_DIR = Path(__file__).resolve().parent.parent / "src" / "tinylaunch" / "arch"
 LABEL = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):$")
 

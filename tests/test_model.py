@@ -83,8 +83,8 @@ def test_tier1_both_sources_manifest_used(T):
     assert r == Exec(
         file=b"/opt/prog", argv=[D + b"/_main/bin/prog"],
         envp=[b"RUNFILES_DIR=" + D, b"RUNFILES_MANIFEST_FILE=" + M, DEBUG, b"JAVA_RUNFILES=" + D],
-        stderr=b"tinylaunch: runfiles dir " + D + b"\n"
-               b"tinylaunch: runfiles manifest " + M + b"\n"
+        stderr=b"tinylaunch: RUNFILES_DIR=" + D + b"\n"
+               b"tinylaunch: RUNFILES_MANIFEST_FILE=" + M + b"\n"
                b"tinylaunch: _main/bin/prog -> /opt/prog\n"
                b"tinylaunch: exec /opt/prog\n"
                b"tinylaunch: arg " + D + b"/_main/bin/prog\n")
@@ -135,8 +135,8 @@ def test_tier2_directory_and_runfiles_manifest(T):
     assert r == Exec(
         file=D + b"/_main/bin/prog", argv=[D + b"/_main/bin/prog", b"/x"],
         envp=[DEBUG, b"RUNFILES_DIR=" + D, b"JAVA_RUNFILES=" + D, b"RUNFILES_MANIFEST_FILE=" + M],
-        stderr=b"tinylaunch: runfiles dir " + D + b"\n"
-               b"tinylaunch: runfiles manifest " + M + b"\n"
+        stderr=b"tinylaunch: RUNFILES_DIR=" + D + b"\n"
+               b"tinylaunch: RUNFILES_MANIFEST_FILE=" + M + b"\n"
                b"tinylaunch: _main/bin/prog -> " + D + b"/_main/bin/prog\n"
                b"tinylaunch: _main/x -> /x\n"
                b"tinylaunch: exec " + D + b"/_main/bin/prog\n"
@@ -148,8 +148,8 @@ def test_tier2_manifest_inside_directory(T):
     M = put(T, "app.runfiles/MANIFEST", b"_main/bin/prog /from/manifest\n")
     r = launch(prog(), env=[DEBUG], execfn=T + b"/app")
     D = T + b"/app.runfiles"
-    assert r.stderr.startswith(b"tinylaunch: runfiles dir " + D + b"\n"
-                               b"tinylaunch: runfiles manifest " + M + b"\n")
+    assert r.stderr.startswith(b"tinylaunch: RUNFILES_DIR=" + D + b"\n"
+                               b"tinylaunch: RUNFILES_MANIFEST_FILE=" + M + b"\n")
     assert r.file == b"/from/manifest"
     assert r.argv == [D + b"/_main/bin/prog"]
 
@@ -173,7 +173,7 @@ def test_tier3_inside_a_tree(T):
     put(T, "outer.runfiles/" + PROG)
     r = launch(prog(), env=[DEBUG], execfn=T + b"/outer.runfiles/_main/tools/app")
     D = T + b"/outer.runfiles"
-    assert r.stderr.startswith(b"tinylaunch: runfiles dir " + D + b"\ntinylaunch: _main")
+    assert r.stderr.startswith(b"tinylaunch: RUNFILES_DIR=" + D + b"\ntinylaunch: _main")
     assert r.file == D + b"/_main/bin/prog"
     assert r.envp == [DEBUG, b"RUNFILES_DIR=" + D, b"JAVA_RUNFILES=" + D]
 
@@ -218,8 +218,8 @@ def test_relative_execfn_is_made_absolute(T, execfn):
     M = put(T, "bin/app.runfiles_manifest", b"")
     r = launch(prog(), env=[DEBUG], execfn=execfn, cwd=T)
     D, M = T + b"/bin/app.runfiles", T + b"/bin/app.runfiles_manifest"
-    assert r.stderr.startswith(b"tinylaunch: runfiles dir " + D + b"\n"
-                               b"tinylaunch: runfiles manifest " + M + b"\n")
+    assert r.stderr.startswith(b"tinylaunch: RUNFILES_DIR=" + D + b"\n"
+                               b"tinylaunch: RUNFILES_MANIFEST_FILE=" + M + b"\n")
     assert r.file == D + b"/_main/bin/prog"
 
 
@@ -330,7 +330,7 @@ def test_directory_only_missing_is_d_slash_p(T):
     mkdir(T, "rf")
     r = launch(prog(argv0="resolved"), env=[b"RUNFILES_DIR=" + T + b"/rf", DEBUG])
     D = T + b"/rf"
-    assert r.stderr == (b"tinylaunch: runfiles dir " + D + b"\n"
+    assert r.stderr == (b"tinylaunch: RUNFILES_DIR=" + D + b"\n"
                         b"tinylaunch: _main/bin/prog -> " + D + b"/_main/bin/prog\n"
                         b"tinylaunch: exec " + D + b"/_main/bin/prog\n"
                         b"tinylaunch: arg " + D + b"/_main/bin/prog\n")
@@ -341,7 +341,7 @@ def test_directory_stat_eloop_is_fatal(T):
     os.symlink(b"loop", T + b"/rf/_main/loop")
     r = launch(Spec(program=Rlocation("_main/loop/x")), env=[b"RUNFILES_DIR=" + T + b"/rf", DEBUG])
     D = T + b"/rf"
-    assert r == Failure(125, b"tinylaunch: runfiles dir " + D + b"\n"
+    assert r == Failure(125, b"tinylaunch: RUNFILES_DIR=" + D + b"\n"
                              b"tinylaunch: stat " + D + b"/_main/loop/x: ELOOP\n")
 
 
@@ -480,7 +480,7 @@ def test_relative_target_chain(T):
     r = launch(prog(), env=env + [DEBUG])
     assert r == Exec(file=b"/abs/lib2/real2", argv=[b"/abs/lib2/real2"],
                      envp=[b"RUNFILES_MANIFEST_FILE=" + M, DEBUG],
-                     stderr=b"tinylaunch: runfiles manifest " + M + b"\n"
+                     stderr=b"tinylaunch: RUNFILES_MANIFEST_FILE=" + M + b"\n"
                             b"tinylaunch: _main/bin/prog -> /abs/lib2/real2\n"
                             b"tinylaunch: exec /abs/lib2/real2\n"
                             b"tinylaunch: arg /abs/lib2/real2\n")
@@ -695,7 +695,7 @@ def test_env_op_rlocation_values_resolve_in_order(T):
     r = launch(spec, env=env)
     # The default's value is resolved (and traced) even though HOME is present.
     assert r == Exec(file=b"/bin/x", argv=[b"/bin/x", b"/b"], envp=env + [b"A=/a"],
-                     stderr=b"tinylaunch: runfiles manifest " + M + b"\n"
+                     stderr=b"tinylaunch: RUNFILES_MANIFEST_FILE=" + M + b"\n"
                             b"tinylaunch: _main/b -> /b\n"
                             b"tinylaunch: _main/a -> /a\n"
                             b"tinylaunch: _main/b -> /b\n"
@@ -796,8 +796,8 @@ def test_failure_keeps_trace_so_far(T):
     M = put(T, "m", b"")
     spec = prog(args=(Rlocation("_main/a"), Rlocation("_main/missing")))
     r = launch(spec, env=[b"RUNFILES_DIR=" + D, b"RUNFILES_MANIFEST_FILE=" + M, DEBUG])
-    assert r == Failure(127, b"tinylaunch: runfiles dir " + D + b"\n"
-                             b"tinylaunch: runfiles manifest " + M + b"\n"
+    assert r == Failure(127, b"tinylaunch: RUNFILES_DIR=" + D + b"\n"
+                             b"tinylaunch: RUNFILES_MANIFEST_FILE=" + M + b"\n"
                              b"tinylaunch: _main/bin/prog -> " + D + b"/_main/bin/prog\n"
                              b"tinylaunch: _main/a -> " + D + b"/_main/a\n"
                              b"tinylaunch: not in runfiles: _main/missing\n")
@@ -819,7 +819,7 @@ def test_no_runfiles_error_with_debug(T):
     (errno.EIO, 126, b"errno 5"), (errno.EINVAL, 126, b"errno 22"),
 ])
 def test_exec_failure(err, status, text):
-    assert exec_failure(b"/x/prog", err, b"trace\n") == Failure(status, b"trace\ntinylaunch: execve /x/prog: " + text + b"\n")
+    assert exec_failure(b"/x/prog", err, b"trace\n") == Failure(status, b"trace\ntinylaunch: exec /x/prog: " + text + b"\n")
 
 
 def test_errno_text():

@@ -112,7 +112,7 @@ def exec_failure(file: bytes, err: int, trace: bytes = b"") -> Failure:
         status = ST_LAUNCHER
     else:
         status = ST_CANNOT_EXEC
-    return Failure(status, trace + b"tinylaunch: execve " + file + b": " + errno_text(err) + b"\n")
+    return Failure(status, trace + b"tinylaunch: exec " + file + b": " + errno_text(err) + b"\n")
 
 
 # --------------------------------------------------------------------------- filesystem
@@ -568,9 +568,9 @@ def run(spec: Spec, argv: List[bytes], envp: List[bytes], execfn: Optional[bytes
         if spec.needs_runfiles():
             sources = discover_sources(envp, execfn, cwd, fs)
             if sources.directory is not None:
-                say(b"runfiles dir " + sources.directory)
+                say(b"RUNFILES_DIR=" + sources.directory)
             if sources.manifest is not None:
-                say(b"runfiles manifest " + sources.manifest)
+                say(b"RUNFILES_MANIFEST_FILE=" + sources.manifest)
         file = value_of(spec.program)
         argv0 = _argv0(spec, file, argv, sources)
         args = [argv0] + [value_of(v) for v in spec.args] + list(argv[1:])
