@@ -1,0 +1,120 @@
+"""The code the package ships is what its templates say (SPEC R12).
+
+Three independent checks per shipped architecture:
+- `gen` reproduces src/tinylaunch/arch/ from asm/ bit for bit (keystone);
+- GNU as, a second assembler, makes the same bytes of the same rendered source, so a
+  keystone mis-encoding cannot hide behind a self-consistent regeneration;
+- capstone decodes the shipped bytes into exactly the template's instructions, one for
+  one and in order (mnemonics compared; operands are covered by the GNU as bytes).
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import require
+
+pytest.importorskip("keystone")
+pytest.importorskip("jinja2")
+pytest.importorskip("capstone")
+
+from gen import assemble, build, listing, render  # noqa: E402
+from tinylaunch.emit import shipped_code  # noqa: E402
+
+GNU_AS = {
+    "x86_64": (["as", "--64"], ".intel_syntax noprefix\n"),
+    "aarch64": (["aarch64-linux-gnu-as"], ""),
+}
+# Spellings capstone prints for what the templates write.
+ALIASES = {
+    "jz": "je", "jnz": "jne", "jc": "jb", "jnc": "jae", "jnae": "jb", "jnb": "jae",
+    "cmovnbe": "cmova",
+    # aarch64: unscaled-offset forms of ldr/str, printed as such by capstone
+    "ldur": "ldr", "stur": "str", "ldurb": "ldrb", "sturb": "strb", "ldurh": "ldrh",
+    "sturh": "strh", "ldursw": "ldrsw", "movz": "mov", "movn": "mov",
+}
+
+
+def shipped_arches() -> list[str]:
+    out = []
+    for arch in build.ARCHES:
+        try:
+            shipped_code(arch)
+        except Exception:
+            continue
+        out.append(arch)
+    return out
+
+
+ARCHES = shipped_arches()
+
+
+def instruction_statements(arch: str) -> list[str]:
+    """The rendered template's instructions, labels and data directives left out."""
+    _, _, comment = assemble.MODES[arch]
+    text = render.render(arch)
+    out = []
+    for stmt in assemble.statements(text, comment):
+        if stmt.text.endswith(":") or stmt.text.startswith("."):
+            continue
+        out.append(stmt.text)
+    return out
+
+
+def strings_offset(arch: str) -> int:
+    text = render.render(arch)
+    return build.label_addresses(arch, text, assemble.assemble(arch, text))["strings"]
+
+
+def mnemonic(text: str) -> str:
+    words = text.replace(",", " ").split()
+    head = words[0]
+    if head in ("rep", "repe", "repne", "repz", "repnz"):
+        head = f"{head} {words[1]}"
+    return ALIASES.get(head, head)
+
+
+@pytest.mark.parametrize("arch", build.ARCHES)
+def test_gen_reproduces_shipped_files(arch):
+    stale = [str(path) for path, text in build.build(arch).items()
+             if not path.exists() or path.read_text() != text]
+    assert not stale, f"run `python -m gen`: {stale}"
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_gnu_as_makes_the_same_bytes(arch, tmp_path):
+    command, prologue = GNU_AS[arch]
+    require(shutil.which(command[0]) is not None, f"{command[0]} (binutils) is not installed")
+    _, _, comment = assemble.MODES[arch]
+    stmts = assemble.statements(render.render(arch), comment)
+    source = tmp_path / "launcher.s"
+    source.write_text(prologue + ".text\n" + "\n".join(s.text for s in stmts) + "\n")
+    obj = tmp_path / "launcher.o"
+    subprocess.run([*command, "-o", str(obj), str(source)], check=True)
+    binary = tmp_path / "launcher.bin"
+    objcopy = "objcopy" if arch == "x86_64" else "aarch64-linux-gnu-objcopy"
+    require(shutil.which(objcopy) is not None, f"{objcopy} is not installed")
+    subprocess.run([objcopy, "-O", "binary", "-j", ".text", str(obj), str(binary)], check=True)
+    gnu, shipped = binary.read_bytes(), shipped_code(arch)
+    if gnu != shipped:
+        at = next((i for i, (a, b) in enumerate(zip(gnu, shipped)) if a != b), min(len(gnu), len(shipped)))
+        near = [f"{a:04x} {text}" for a, _, text in listing.disassemble(arch, shipped, len(shipped))
+                if at - 16 <= a <= at]
+        pytest.fail(f"{arch}: keystone and GNU as differ at byte {at:#x} "
+                    f"({len(shipped)} vs {len(gnu)} bytes); shipped code there:\n" + "\n".join(near))
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_disassembly_matches_template(arch):
+    code = shipped_code(arch)
+    end = strings_offset(arch)
+    decoded = listing.disassemble(arch, code, end)
+    assert sum(len(raw) for _, raw, _ in decoded) == end, "capstone did not decode every code byte"
+    written = instruction_statements(arch)
+    assert len(decoded) == len(written), (
+        f"{len(written)} template instructions, {len(decoded)} decoded")
+    for (address, _, text), source in zip(decoded, written):
+        assert mnemonic(text) == mnemonic(source), f"{address:#06x}: template {source!r}, shipped {text!r}"
