@@ -53,7 +53,8 @@ STR_BIAS = 128   # the strings base register points this far into the strings
 
 
 def errno_table() -> str:
-    """R8's errno names as one string: errno byte, name, NUL, ..., and a final NUL."""
+    """R8's errno names as one string: errno byte, name, NUL, ..., and a final NUL.
+    Every errno is below "A", so a byte search for the errno finds its entry."""
     return "".join(chr(abi_table.ERRNO[name]) + name + "\0" for name in abi_table.NAMED_ERRNOS)
 
 
@@ -112,4 +113,5 @@ def render(arch: str) -> str:
         abi=abi, SYS=abi.syscalls, C=abi_table.CONST, E=abi_table.ERRNO,
         F=offsets, FRAME_SIZE=size, BIAS=frame.BIAS,
         PLACED_STRINGS=placed, S=string_offsets, STR_BIAS=STR_BIAS,
+        ERRNO_TABLE_SIZE=len(errno_table()),
     )
