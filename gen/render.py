@@ -110,7 +110,8 @@ def render(arch: str) -> str:
     env.filters["chr"] = chr
     template = env.get_template("launcher.s.j2")
     return template.render(
-        abi=abi, SYS=abi.syscalls, C=abi_table.CONST, E=abi_table.ERRNO,
+        abi=abi, SYS=abi.syscalls, C=abi_table.CONST, E=abi_table.ERRNO, L=abi_table.LIMITS,
+        CH={"NL": 10, "SP": 32, "BACKSLASH": 92},
         F=offsets, FRAME_SIZE=size, BIAS=frame.BIAS,
         PLACED_STRINGS=placed, S=string_offsets, STR_BIAS=STR_BIAS,
         ERRNO_TABLE_SIZE=len(errno_table()),

@@ -13,6 +13,17 @@ ERRNO = {
 # The errnos a launcher names in its messages (SPEC R8); others print as "errno N".
 NAMED_ERRNOS = ("ENOENT", "EACCES", "ENOEXEC", "ENOTDIR", "ELOOP", "E2BIG", "ENOMEM", "ETXTBSY")
 
+# The launcher's own limits and exit statuses (docs/behaviour.md), shared by both
+# launchers and the reference model.
+LIMITS = {
+    "PATH_LIMIT": 4096,       # a path made through the manifest must be shorter (PATH_MAX)
+    "MAX_HOPS": 32,           # relative manifest targets followed per rlocation path
+    "EXIT_NOT_FOUND": 127,    # R8: runfiles, rlocation path or program not found
+    "EXIT_CANNOT_EXEC": 126,  # R8: found but cannot be executed
+    "EXIT_FAILURE": 125,      # R8: any other launcher failure
+    "HEAP_CHUNK": 0x10000,    # the allocator maps at least this much more than a request
+}
+
 # Flags and constants shared by both ABIs.
 CONST = {
     "AT_FDCWD": -100, "AT_EMPTY_PATH": 0x1000, "AT_NULL": 0, "AT_PAGESZ": 6, "AT_RANDOM": 25, "AT_EXECFN": 31,

@@ -44,7 +44,7 @@ import stat as _stat
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Tuple, Union
 
-from .abi import ERRNO, NAMED_ERRNOS
+from .abi import ERRNO, LIMITS, NAMED_ERRNOS
 from .spec import Argv0Literal, EnvOp, Literal, Rlocation, Spec
 
 __all__ = [
@@ -56,11 +56,11 @@ __all__ = [
     "PATH_LIMIT", "MAX_HOPS",
 ]
 
-PATH_LIMIT = 4096          # a path produced through the manifest must be shorter than this
-MAX_HOPS = 32              # relative manifest targets followed per rlocation path
-ST_NOT_FOUND = 127
-ST_CANNOT_EXEC = 126
-ST_LAUNCHER = 125
+PATH_LIMIT = LIMITS["PATH_LIMIT"]      # a path produced through the manifest must be shorter
+MAX_HOPS = LIMITS["MAX_HOPS"]          # relative manifest targets followed per rlocation path
+ST_NOT_FOUND = LIMITS["EXIT_NOT_FOUND"]
+ST_CANNOT_EXEC = LIMITS["EXIT_CANNOT_EXEC"]
+ST_LAUNCHER = LIMITS["EXIT_FAILURE"]
 
 _ERRNO_NAMES = {ERRNO[name]: name.encode() for name in NAMED_ERRNOS}
 
