@@ -1,0 +1,163 @@
+"""From a scenario (tests/scenarios.py) or a generated case to a verdict: build the
+in-memory world, emit the launcher, ask the model what must happen, run the launcher
+under emulation, compare.
+
+The expected outcome comes from ``tinylaunch.model.run`` over the same in-memory tree
+(``memfs.ModelFS``), and for the final execve from the emulated kernel's own answer
+(``syscalls.execve_errno``) - as the native runner asks the host kernel. Paths inside
+a world are placed under ``ROOT``.
+"""
+from __future__ import annotations
+
+import os
+import zlib
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import List, Optional
+
+import pytest
+
+from tinylaunch import EmitError, emit, model
+from tinylaunch.abi import ARCHES
+from tinylaunch.emit import shipped_code
+from tinylaunch.spec import Spec
+
+from . import emulator
+from .memfs import MemFS, ModelFS, build_fs
+from .syscalls import execve_errno
+
+ROOT = "/work/world"            # where ROOT (@ROOT@) of a world lands in the in-memory tree
+# What a Probe node holds: enough of an ELF header for the emulated execve to accept it.
+PROBE = b"\x7fELF\x02\x01\x01" + bytes(9) + b"tinylaunch emulated probe\n"
+ARCH_NAMES = tuple(ARCHES)
+
+# One seed per session (printed in the summary), mixed with each run's name: addresses
+# and AT_RANDOM differ between sessions, and a failure replays with TINYLAUNCH_EMU_SEED.
+SESSION_SEED = int(os.environ.get("TINYLAUNCH_EMU_SEED") or int.from_bytes(os.urandom(4), "little"))
+
+
+def seed_for(name: str) -> int:
+    return zlib.crc32(name.encode("utf-8", "surrogateescape"), SESSION_SEED)
+
+
+@lru_cache(maxsize=None)
+def not_shipped(arch: str) -> Optional[str]:
+    """Why ``arch`` cannot be emulated in this checkout, or None."""
+    try:
+        shipped_code(arch)
+    except EmitError as e:
+        return str(e)
+    return None
+
+
+def arch_params() -> list:
+    """pytest params for every arch; an arch without shipped code is skipped, named."""
+    return [pytest.param(arch, id=arch, marks=[pytest.mark.skip(reason=f"{arch}: {not_shipped(arch)}")]
+                         if not_shipped(arch) else []) for arch in ARCH_NAMES]
+
+
+def text_size(arch: str) -> int:
+    return len(shipped_code(arch))
+
+
+@dataclass
+class Case:
+    """One launch: a spec's launcher in a world, with its argv, envp, AT_EXECFN."""
+    name: str
+    arch: str
+    spec: Spec
+    blob: bytes
+    fs: MemFS
+    argv: List[bytes]
+    envp: List[bytes]
+    execfn: Optional[bytes]
+    data_limit: Optional[int] = None
+
+    def with_blob(self, blob: bytes) -> "Case":
+        return replace(self, blob=blob)
+
+
+def scenario_case(sc, arch: str, root: str = ROOT, blob: Optional[bytes] = None) -> Case:
+    """The scenario's world in memory and its launcher for ``arch``."""
+    import scenarios as S
+    from worlds import render, subst
+    spec = S.instantiate(sc.spec, root)
+    blob = emit(spec, arch) if blob is None else blob
+    cwd = root + "/" + sc.cwd if sc.cwd else root
+    fs = build_fs(render(sc.world, root, blob, PROBE), os.fsencode(cwd), sc.cwd_deleted)
+    return Case(name=sc.name, arch=arch, spec=spec, blob=blob, fs=fs,
+                argv=[os.fsencode(subst(a, root)) for a in sc.launcher_argv()],
+                envp=[os.fsencode(subst(e, root)) for e in sc.env],
+                execfn=None if sc.execfn is None else os.fsencode(subst(sc.execfn, root)),
+                data_limit=sc.data_limit)
+
+
+def as_dict(result) -> dict:
+    """A model ``Exec``/``Failure`` in the form ``Outcome.observed`` has."""
+    if isinstance(result, model.Exec):
+        return {"status": 0, "stderr": result.stderr, "file": result.file, "argv": list(result.argv),
+                "envp": list(result.envp)}
+    return {"status": result.status, "stderr": result.stderr, "probe ran": False}
+
+
+def model_result(case: Case, fs=None):
+    """The model's verdict, with execve answered by the emulated kernel."""
+    result = model.run(case.spec, list(case.argv), list(case.envp), case.execfn, case.fs.getcwd(),
+                       fs=ModelFS(case.fs) if fs is None else fs)
+    if isinstance(result, model.Exec):
+        err = execve_errno(case.fs, result.file, result.argv, result.envp)
+        if err is not None:
+            result = model.exec_failure(result.file, err, result.stderr)
+    return result
+
+
+def expected(case: Case) -> dict:
+    return as_dict(model_result(case))
+
+
+def launch(case: Case, **kw) -> emulator.Outcome:
+    kw.setdefault("seed", seed_for(f"{case.arch}/{case.name}"))
+    kw.setdefault("data_limit", case.data_limit)
+    return emulator.run(case.blob, case.arch, case.fs, case.argv, case.envp, case.execfn,
+                        text_size=text_size(case.arch), **kw)
+
+
+def _short(v, limit: int = 300) -> str:
+    r = repr(v)
+    return r if len(r) <= limit else r[:limit] + f"... ({len(r)} chars)"
+
+
+def mismatch(want: dict, got: dict) -> str:
+    """A compact diff of two outcomes (values can be megabytes)."""
+    lines = []
+    for key in list(want) + [k for k in got if k not in want]:
+        a, b = want.get(key, "<absent>"), got.get(key, "<absent>")
+        if a == b:
+            continue
+        if isinstance(a, list) and isinstance(b, list):
+            lines.append(f"{key}: model has {len(a)} entries, launcher {len(b)}")
+            shown = 0
+            for i in range(max(len(a), len(b))):
+                x = a[i] if i < len(a) else "<none>"
+                y = b[i] if i < len(b) else "<none>"
+                if x != y:
+                    lines.append(f"  [{i}] model    {_short(x)}")
+                    lines.append(f"  [{i}] launcher {_short(y)}")
+                    shown += 1
+                    if shown >= 6:
+                        lines.append("  ...")
+                        break
+        else:
+            lines.append(f"{key}:\n  model    {_short(a, 1000)}\n  launcher {_short(b, 1000)}")
+    return "\n".join(lines)
+
+
+def check(case: Case, **kw) -> emulator.Outcome:
+    """Run ``case`` and fail the test unless the launcher does exactly what the model says."""
+    want = expected(case)
+    out = launch(case, **kw)
+    got = out.observed()
+    if got != want:
+        pytest.fail(f"launcher differs from the model ({case.name}, {case.arch}):\n{mismatch(want, got)}\n"
+                    f"system calls:\n{out.tail()}", pytrace=False)
+    return out
