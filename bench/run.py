@@ -698,6 +698,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         root = Path(tempfile.mkdtemp(prefix="tinylaunch-bench-"))
     load_before = load_average()
+    machine = machine_info()          # before the run: the commit and tree that were measured
     try:
         report = run_benchmark(config, root, log)
     finally:
@@ -706,7 +707,6 @@ def main(argv: list[str] | None = None) -> int:
         else:
             log(f"kept {root}")
     summary = summarise(report)
-    machine = machine_info()
     machine.update(load_before=load_before, load_after=load_average())
     print(render(report, summary, machine))
     print(f"\nbench took {report['bench_seconds']:.0f} s")
