@@ -3,7 +3,8 @@
 - Hypothesis profiles: ``ci`` (the default: 300 examples per arch and property) and
   ``deep`` (``TINYLAUNCH_FUZZ=deep``: 5,000), both without deadlines (an emulated run's
   time varies with the host) and derandomised only when asked (``TINYLAUNCH_FUZZ_SEED``).
-- ``note(line)``: a line for the terminal summary (figures, fault-injection totals).
+- ``note(line)``, ``figure(key, line)``: lines for the terminal summary (figures,
+  fault-injection totals; a figure is replaced by later calls with its key).
 - The summary line ``emu: N passed, N failed, N skipped`` for the tests under
   emu_tests/, each skip's reason, the session's emulation seed; a session where nothing
   here passed is a failure.
@@ -32,12 +33,18 @@ settings.load_profile(FUZZ_PROFILE)
 _counts: Counter = Counter()
 _skips: Counter = Counter()
 _notes: list = []
+_figures: dict = {}
 
 
 def note(line: str) -> None:
     """A line for the suite's terminal summary."""
     if line not in _notes:
         _notes.append(line)
+
+
+def figure(key: str, line: str) -> None:
+    """A summary line that later calls with the same key replace (running totals)."""
+    _figures[key] = line
 
 
 def _in_suite(nodeid: str) -> bool:
@@ -83,7 +90,7 @@ def pytest_terminal_summary(terminalreporter):
     tr.write_line(line)
     for reason, n in sorted(_skips.items()):
         tr.write_line(f"  skipped {n}x: {reason}")
-    for extra in _notes:
+    for extra in _notes + [_figures[k] for k in sorted(_figures)]:
         tr.write_line(f"  {extra}")
     tr.write_line(f"  emulation seed {SESSION_SEED} (replay: TINYLAUNCH_EMU_SEED={SESSION_SEED}); "
                   f"hypothesis profile {FUZZ_PROFILE}")

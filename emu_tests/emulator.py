@@ -47,6 +47,7 @@ class Outcome:
     exact_instructions: Optional[int] = None    # from the per-instruction hook (trace_stack)
     stack_depth: Optional[int] = None           # initial sp - lowest sp (trace_stack)
     anon_bytes: int = 0                         # private writable memory mapped at the end
+    tolerated: List[str] = field(default_factory=list)   # known findings met (harness.KNOWN)
     seconds: float = 0.0
 
     @property
@@ -110,7 +111,7 @@ def run(blob: bytes, arch: str, fs: MemFS, argv: Sequence[bytes], envp: Sequence
         on_enter: Sequence[Callable[[Kernel, Call], Optional[Fault]]] = (),
         data_limit: Optional[int] = None, short_reads: bool = False, short_writes: bool = False,
         count: bool = False, trace_stack: bool = False, timeout: float = DEFAULT_TIMEOUT,
-        keep_log: bool = True) -> Outcome:
+        keep_log: bool = True, tolerate: Sequence[str] = ()) -> Outcome:
     """Start ``blob`` as Linux would with this argv, envp and AT_EXECFN, over ``fs``
     (its working directory is the process's), and run it to execve or exit_group."""
     a = EMU_ARCHES[arch]
@@ -121,7 +122,7 @@ def run(blob: bytes, arch: str, fs: MemFS, argv: Sequence[bytes], envp: Sequence
     stack = build_stack(space, image, list(argv), list(envp), execfn, rng)
     emu.reg_write(a.sp, stack.sp)
     kernel = Kernel(emu, a, space, fs, data_limit=data_limit, short_reads=short_reads,
-                    short_writes=short_writes, keep_log=keep_log)
+                    short_writes=short_writes, keep_log=keep_log, tolerate=tuple(tolerate))
     kernel.on_enter.extend(on_enter)
     kernel.attach()
     violations = kernel.violations
@@ -201,4 +202,4 @@ def run(blob: bytes, arch: str, fs: MemFS, argv: Sequence[bytes], envp: Sequence
                    instructions=counter.total if counter else None,
                    exact_instructions=lowest[1] if trace_stack else None,
                    stack_depth=stack.sp - lowest[0] if trace_stack else None,
-                   anon_bytes=space.anon_writable_bytes(), seconds=seconds)
+                   anon_bytes=space.anon_writable_bytes(), seconds=seconds, tolerated=kernel.tolerated)

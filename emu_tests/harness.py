@@ -31,6 +31,23 @@ ROOT = "/work/world"            # where ROOT (@ROOT@) of a world lands in the in
 PROBE = b"\x7fELF\x02\x01\x01" + bytes(9) + b"tinylaunch emulated probe\n"
 ARCH_NAMES = tuple(ARCHES)
 
+# Launcher problems only the emulator sees, per arch: scenario -> (finding, exact text).
+# test_table.py marks those scenarios xfail(strict=True), so a fix turns them into XPASS
+# failures until the entry is removed. While an entry is here, the fuzzer and the fault
+# injector tolerate that one finding (``KNOWN``; counted in the summary) so it does not
+# hide others; removing the entry removes the tolerance.
+EMU_PENDING: dict = {
+    "x86_64": {},
+    "aarch64": {},
+}
+# Found and fixed: aarch64 stat(NULL) in export_manifest_only (tier1_manifest_other_name,
+# "null_path"), fixed in df58563.
+
+
+def known(arch: str) -> tuple:
+    """The findings of ``arch`` tolerated outside the table (see EMU_PENDING)."""
+    return tuple(sorted({finding for finding, _ in EMU_PENDING.get(arch, {}).values()}))
+
 # One seed per session (printed in the summary), mixed with each run's name: addresses
 # and AT_RANDOM differ between sessions, and a failure replays with TINYLAUNCH_EMU_SEED.
 SESSION_SEED = int(os.environ.get("TINYLAUNCH_EMU_SEED") or int.from_bytes(os.urandom(4), "little"))
@@ -153,7 +170,8 @@ def mismatch(want: dict, got: dict) -> str:
 
 
 def check(case: Case, **kw) -> emulator.Outcome:
-    """Run ``case`` and fail the test unless the launcher does exactly what the model says."""
+    """Run ``case`` and fail the test unless the launcher does exactly what the model says.
+    ``tolerate=harness.known(arch)`` lets the known findings pass."""
     want = expected(case)
     out = launch(case, **kw)
     got = out.observed()

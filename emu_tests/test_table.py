@@ -2,7 +2,8 @@
 with the model exactly: execve's file, argv and envp, the bytes on fd 2, the exit status.
 
 Scenarios that name ``unicorn`` in ``cannot`` are skipped with their reason; those in
-``scenarios.PENDING`` for an arch are xfail(strict=True), as in the native runner.
+``scenarios.PENDING`` (features not there yet) or ``harness.EMU_PENDING`` (problems only
+the emulator sees) for an arch are xfail(strict=True), as in the native runner.
 Here, unlike natively, ``argc == 0`` is a real empty argv and AT_EXECFN can be absent.
 """
 from __future__ import annotations
@@ -11,21 +12,7 @@ import pytest
 
 import scenarios as S
 
-from .harness import ARCH_NAMES, check, not_shipped, scenario_case
-
-# Launcher problems only the emulator sees (scenario -> exact finding), per arch; like
-# scenarios.PENDING they are xfail(strict=True): a fix turns them into XPASS failures
-# until the entry is removed.
-EMU_PENDING: dict[str, dict[str, str]] = {
-    "x86_64": {},
-    "aarch64": {
-        "tier1_manifest_other_name":
-            "export_manifest_only calls stat_path with mandir = NULL: "
-            "newfstatat(AT_FDCWD, NULL, ...) = -EFAULT (the kernel reads the launcher's NULL "
-            "pointer; the outcome is right only because EFAULT counts as 'not a directory')",
-    },
-}
-
+from .harness import ARCH_NAMES, EMU_PENDING, check, not_shipped, scenario_case
 
 def _params():
     out = []
@@ -43,7 +30,7 @@ def _params():
             finding = EMU_PENDING.get(arch, {}).get(sc.name)
             if finding:
                 marks.append(pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                                               reason=f"launcher ({arch}): {finding}"))
+                                               reason=f"launcher ({arch}): {finding[1]}"))
             out.append(pytest.param(arch, sc, id=f"{arch}-{sc.name}", marks=marks))
     return out
 
