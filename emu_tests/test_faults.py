@@ -268,13 +268,7 @@ def note_totals():
 
 ALL_ERRNOS = [e for e in range(1, 134) if e != E.EINTR] + [4095]     # Linux's errnos, and MAX_ERRNO
 # Exact findings of test_every_errno (xfail(strict=True): a fix turns them into XPASS).
-ERRNO_PENDING = {
-    "x86_64": "fail_errno finds the errno byte with `repne scasb` over the whole errno table, so an "
-              "unnamed errno equal to a byte of a name matches inside that name: execve and stat errors "
-              "print '<ERR>' as 50: 'BIG', 65: 'CCES', 66: 'IG', 67: 'CES', 68: 'IR', 69: 'NOENT', 71: '', "
-              "73: 'R', 76: 'OOP', 77: 'EM', 78: 'OENT', 79: 'ENT', 80: '', 82: '', 83: '', 84: '', 88: 'EC', "
-              "89: '' instead of 'errno N' (status right, message wrong; R8)",
-}
+ERRNO_PENDING: dict = {}
 
 
 def _errno_params():

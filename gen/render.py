@@ -53,8 +53,7 @@ STR_BIAS = 128   # the strings base register points this far into the strings
 
 
 def errno_table() -> str:
-    """R8's errno names as one string: errno byte, name, NUL, ..., and a final NUL.
-    Every errno is below "A", so a byte search for the errno finds its entry."""
+    """R8's errno names as one string: errno byte, name, NUL, ..., and a final NUL."""
     return "".join(chr(abi_table.ERRNO[name]) + name + "\0" for name in abi_table.NAMED_ERRNOS)
 
 
@@ -114,5 +113,4 @@ def render(arch: str) -> str:
         CH={"NL": 10, "SP": 32, "BACKSLASH": 92},
         F=offsets, FRAME_SIZE=size, BIAS=frame.BIAS,
         PLACED_STRINGS=placed, S=string_offsets, STR_BIAS=STR_BIAS,
-        ERRNO_TABLE_SIZE=len(errno_table()),
     )

@@ -148,14 +148,7 @@ def test_aarch64_vs_x86(sc, tmp_path, probe, spawn, filler, empty_argv_seen):
 # x86_64 launcher bugs these comparisons found (scenario -> finding).  The aarch64 run
 # must still equal the model; the x86_64 one is then an expected failure, and a fixed
 # x86_64 fails the test until its entry is removed (strict, like scenarios.PENDING).
-X86_KNOWN = {
-    "target_nul_then_rest": "x86_64 decodes the target with its NUL and appends the rest after it: "
-                            "the rest is lost (model: the target ends at its NUL, then the rest)",
-    "target_nul_first": "x86_64 takes a target that starts with a NUL for a non-empty relative one "
-                        "(model: empty, so /dev/null)",
-    "exec_errno_80": "x86_64 finds errno names by a byte search of the table: errno 80 (ELIBBAD) "
-                     "matches the P of ELOOP and prints an empty name (model: errno 80)",
-}
+X86_KNOWN: dict = {}
 
 
 def _compare(name: str, want: dict, x86: dict, arm: dict) -> None:
