@@ -163,18 +163,13 @@ class RealFS:
         return os.stat(path).st_mode
 
     def open_regular(self, path: bytes) -> Optional[RealFile]:
+        """stat first, open only a regular file: a FIFO is never opened (it would block)."""
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            if not _stat.S_ISREG(os.stat(path).st_mode):
+                return None
+            return RealFile(os.open(path, os.O_RDONLY | os.O_CLOEXEC))
         except (OSError, ValueError):
             return None
-        try:
-            regular = _stat.S_ISREG(os.fstat(fd).st_mode)
-        except OSError:
-            regular = False
-        if not regular:
-            os.close(fd)
-            return None
-        return RealFile(fd)
 
 
 def _is_dir(fs, path: bytes) -> bool:
