@@ -317,3 +317,30 @@ def test_emit_action_reads_only_declared_inputs(workspace: Workspace):
         link = link.removeprefix("example/external/")    # --legacy_external_runfiles duplicates
         assert (re.match(r"tinylaunch/src/tinylaunch/[a-z0-9_/]+\.py$", link) or link == "tinylaunch/tinylaunch"
                 or link.startswith("bazel_tools/tools/python/")), f"the emitter's runfiles hold {link}"
+
+
+# --- 7. mistakes ---------------------------------------------------------------------------
+
+MISTAKES = {
+    "//errors:joined": 'args[0]: "--file=$(rlocationpath :f.txt)": $(rlocationpath ...) must start the value',
+    "//errors:not_in_data": "args[0]: :g.txt is not the program or in data",
+    "//errors:not_a_tree": 'program_path "bin/hello": program //errors:f.txt is not a directory (a TreeArtifact)',
+    "//errors:climbs_out": 'path inside errors/tree: "../hello" must be a normalised relative path',
+    "//errors:plural_env": 'env["FILES"]: "$(rlocationpaths :f.txt)": $(rlocationpaths ...) is allowed only as a whole item',
+    "//errors:bad_env_name": "tinylaunch: error: env[0].name: contains '='",
+}
+
+
+def test_mistakes_are_reported_and_launchers_fail_closed(workspace: Workspace, tmp_path):
+    """Analysis names the attribute and value; the emitter's one-line error fails the action; a
+    launcher whose program is missing from its tree exits 127 and executes nothing."""
+    result = workspace("errors", "build", "--keep_going", *MISTAKES, "//errors:missing_in_tree", check=False)
+    assert result.returncode != 0, result.output
+    for label, message in MISTAKES.items():
+        assert message in result.output, f"{label}: no {message!r} in:\n{result.output}"
+
+    missing = workspace.bazel_bin / "errors" / "missing_in_tree"
+    proc = subprocess.run([missing], cwd=tmp_path, env=bare_env(), capture_output=True, text=True, check=False)
+    assert proc.returncode == 127, proc
+    assert re.fullmatch(r"tinylaunch: exec /\S+/errors/tree/bin/missing: ENOENT\n", proc.stderr), proc.stderr
+    assert proc.stdout == ""

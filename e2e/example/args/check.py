@@ -10,7 +10,9 @@ import json
 import os
 import sys
 
-EMBEDDED = ["--literal", "with space", "h\u00e9llo", "$dollar", ""]   # then the data file, then runtime args
+EMBEDDED = ["--literal", "with space", "h\u00e9llo", "$dollar", ""]
+# then the data file, the two files of :pair (check.py, data.txt), then the runtime args
+FILES = 3
 
 
 def fail(what: str) -> None:
@@ -37,14 +39,18 @@ def main() -> None:
     runtime = json.loads(env.get("EXPECT_RUNTIME_ARGS", "null"))
     if runtime is None:
         fail("EXPECT_RUNTIME_ARGS: missing (env_default should have set it)")
-    want_len = 1 + len(EMBEDDED) + 1 + len(runtime)
+    want_len = 1 + len(EMBEDDED) + FILES + len(runtime)
     if len(argv) != want_len:
         fail(f"argc is {len(argv)}, expected {want_len}")
     if argv[1:1 + len(EMBEDDED)] != EMBEDDED:
         fail(f"embedded args are {argv[1:1 + len(EMBEDDED)]!r}, expected {EMBEDDED!r}")
-    check_file(argv[1 + len(EMBEDDED)], "the $(rlocationpath :data.txt) arg")
-    if argv[2 + len(EMBEDDED):] != runtime:
-        fail(f"runtime args are {argv[2 + len(EMBEDDED):]!r}, expected {runtime!r}")
+    data, pair_check, pair_data = argv[1 + len(EMBEDDED):1 + len(EMBEDDED) + FILES]
+    check_file(data, "the $(rlocationpath :data.txt) arg")
+    if not (pair_check.endswith("/args/check.py") and os.path.samefile(pair_check, __file__)):
+        fail(f"the first $(rlocationpaths :pair) arg {pair_check!r} is not check.py")
+    check_file(pair_data, "the second $(rlocationpaths :pair) arg")
+    if argv[1 + len(EMBEDDED) + FILES:] != runtime:
+        fail(f"runtime args are {argv[1 + len(EMBEDDED) + FILES:]!r}, expected {runtime!r}")
 
     if env.get("ARGS_SET") != "set by the launcher":
         fail(f"ARGS_SET is {env.get('ARGS_SET')!r}")

@@ -12,9 +12,11 @@ LAUNCH = dict(
         "$$dollar",
         "",
         "$(rlocationpath :data.txt)",
+        "$(rlocationpaths :pair)",
     ],
     data = [
         ":data.txt",
+        ":pair",
         "@tinylaunch//:MODULE.bazel",
     ],
     env = {
