@@ -31,22 +31,34 @@ ROOT = "/work/world"            # where ROOT (@ROOT@) of a world lands in the in
 PROBE = b"\x7fELF\x02\x01\x01" + bytes(9) + b"tinylaunch emulated probe\n"
 ARCH_NAMES = tuple(ARCHES)
 
-# Launcher problems only the emulator sees, per arch: scenario -> (finding, exact text).
-# test_table.py marks those scenarios xfail(strict=True), so a fix turns them into XPASS
-# failures until the entry is removed. While an entry is here, the fuzzer and the fault
-# injector tolerate that one finding (``KNOWN``; counted in the summary) so it does not
-# hide others; removing the entry removes the tolerance.
-EMU_PENDING: dict = {
-    "x86_64": {},
-    "aarch64": {},
-}
-# Found and fixed: aarch64 stat(NULL) in export_manifest_only (tier1_manifest_other_name,
-# "null_path"), fixed in df58563.
+# Launcher problems the emulator found and that are not fixed yet, per arch:
+# finding -> exact text. The tests that show each one are xfail(strict=True) - a fix
+# turns them into XPASS failures until the entry is removed - and while an entry is here
+# the fuzzer and the fault injector steer clear of (or tolerate) exactly that problem so
+# it does not hide others. Removing the entry removes both.
+FINDINGS: dict = {"x86_64": {}, "aarch64": {}}
+# Scenarios of tests/scenarios.py that show a finding: arch -> scenario -> finding.
+EMU_PENDING: dict = {"x86_64": {}, "aarch64": {}}
+# Found here and fixed since:
+# - aarch64 "null_path": export_manifest_only called newfstatat(AT_FDCWD, NULL, ...) when a
+#   manifest-only source gave no directory (tier1_manifest_other_name); fixed in df58563.
+# - x86_64 "errno_names": fail_errno's `repne scasb` over the errno table matched letters of
+#   the names (errnos 50, 65-69, 71, 73, 76-80, 82-84, 88, 89 printed 'NOENT', 'CCES', '' ...
+#   instead of 'errno N'; test_faults.test_every_errno); fixed in fc72ea9.
+# - x86_64 "nul_target": a manifest target holding a NUL was decoded whole instead of ending
+#   at the NUL (test_findings.py; the fuzzer found it too); fixed in fc72ea9.
 
 
 def known(arch: str) -> tuple:
-    """The findings of ``arch`` tolerated outside the table (see EMU_PENDING)."""
-    return tuple(sorted({finding for finding, _ in EMU_PENDING.get(arch, {}).values()}))
+    """The pending findings of ``arch`` (see FINDINGS)."""
+    return tuple(sorted(FINDINGS.get(arch, {})))
+
+
+def pending(arch: str, finding: str) -> list:
+    """pytest marks for a test that shows ``finding``: xfail(strict=True) while pending."""
+    text = FINDINGS.get(arch, {}).get(finding)
+    return [pytest.mark.xfail(strict=True, raises=(AssertionError, pytest.fail.Exception),
+                              reason=f"launcher ({arch}): {text}")] if text else []
 
 # One seed per session (printed in the summary), mixed with each run's name: addresses
 # and AT_RANDOM differ between sessions, and a failure replays with TINYLAUNCH_EMU_SEED.

@@ -46,7 +46,7 @@ from tinylaunch import model
 
 from .conftest import figure
 from .harness import (Case, arch_params, as_dict, expected, known, launch, mismatch, model_result,
-                      scenario_case)
+                      pending, scenario_case)
 from .memfs import ModelFS
 from .syscalls import Call, Fault, errname
 
@@ -267,14 +267,10 @@ def note_totals():
 # --- every errno, by name or by number -----------------------------------------------------
 
 ALL_ERRNOS = [e for e in range(1, 134) if e != E.EINTR] + [4095]     # Linux's errnos, and MAX_ERRNO
-# Exact findings of test_every_errno (xfail(strict=True): a fix turns them into XPASS).
-ERRNO_PENDING: dict = {}
 
 
 def _errno_params():
-    return [pytest.param(p.values[0], id=p.values[0], marks=list(p.marks) + (
-        [pytest.mark.xfail(strict=True, raises=AssertionError, reason=f"launcher ({p.values[0]}): "
-                           + ERRNO_PENDING[p.values[0]])] if p.values[0] in ERRNO_PENDING else []))
+    return [pytest.param(p.values[0], id=p.values[0], marks=list(p.marks) + pending(p.values[0], "errno_names"))
             for p in arch_params()]
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from hypothesis import given, note as hnote, strategies as st
+from hypothesis import assume, given, note as hnote, strategies as st
 
 import scenarios as S
 from tinylaunch.spec import Argv0Literal, EnvOp, Literal, Rlocation, Spec
@@ -50,7 +50,7 @@ rel_target = st.lists(st.sampled_from(["..", "..", ".", "a", "b", "ab", "_main",
 @st.composite
 def target(draw, out_files):
     """A manifest target: absolute into out/, relative, empty, or odd text."""
-    kind = draw(st.sampled_from(["abs", "abs", "abs", "rel", "rel", "empty", "odd", "long"]))
+    kind = draw(st.sampled_from(["abs", "abs", "abs", "rel", "rel", "empty", "odd", "long", "nul"]))
     if kind == "abs":
         return f"{ROOT}/out/{draw(st.sampled_from(out_files))}"
     if kind == "rel":
@@ -59,6 +59,9 @@ def target(draw, out_files):
         return ""
     if kind == "long":
         return "/" + "p" * draw(st.sampled_from([4094, 4095, 4200]))
+    if kind == "nul":            # a path ends at its first NUL (behaviour.md)
+        return draw(st.sampled_from([f"{ROOT}/out/prog\0junk", f"{ROOT}/out/dir\0", "\0x", "\0", "a/..\0/b",
+                                     "../\0", f"{ROOT}/out\0/dir"]))
     return draw(st.sampled_from([f"{ROOT}/out/sp ace", f"{ROOT}/out/b\\s", "a\r", f"{ROOT}/out/n\nl", "/"]))
 
 
@@ -246,9 +249,29 @@ def at_noexec(path):
 SEEN: Counter = Counter()
 
 
+def has_nul_target(sc) -> bool:
+    """A manifest line of the world whose target holds a NUL (harness.FINDINGS "nul_target")."""
+    for node in sc.world:
+        if isinstance(node, File) and b"\0" in node.data:
+            for line in node.data.split(b"\n"):
+                if b"\0" in line.lstrip(b" ").partition(b" ")[2]:
+                    return True
+    return False
+
+
+# Inputs that show a pending finding (harness.FINDINGS) on an arch: the fuzzer keeps away
+# from exactly those while the finding is pending (test_findings.py pins it), so it can
+# find others. finding -> predicate over a generated scenario.
+AVOID = {"nul_target": has_nul_target}
+
+
 @pytest.mark.parametrize("arch", arch_params())
 @given(sc=launch())
 def test_launcher_agrees_with_model(arch, sc):
+    for finding in known(arch):
+        if finding in AVOID and AVOID[finding](sc):
+            SEEN[f"{arch} avoided"] += 1
+            assume(False)
     hnote(f"scenario: {sc!r}")
     SEEN[arch] += 1
     out = check(scenario_case(sc, arch), tolerate=known(arch))
@@ -260,7 +283,10 @@ def test_fuzz_counts():
     """Runs last in this file: notes how many examples each arch saw, by outcome."""
     for arch in sorted(k for k in SEEN if " " not in k):
         kinds = ", ".join(f"{k.split(' ', 1)[1]} {n}" for k, n in sorted(SEEN.items())
-                          if k.startswith(arch + " ") and n and not k.endswith("tolerated"))
+                          if k.startswith(arch + " ") and n and not k.endswith(("tolerated", "avoided")))
+        if SEEN[f"{arch} avoided"]:
+            kinds += (f"; {SEEN[f'{arch} avoided']} generated inputs set aside for pending findings "
+                      f"({', '.join(f for f in known(arch) if f in AVOID)})")
         if SEEN[f"{arch} tolerated"]:
             kinds += f"; {SEEN[f'{arch} tolerated']} met a known finding ({', '.join(known(arch))}), tolerated"
         note(f"fuzz {arch}: {SEEN[arch]} examples ({kinds})")

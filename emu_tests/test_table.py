@@ -2,8 +2,8 @@
 with the model exactly: execve's file, argv and envp, the bytes on fd 2, the exit status.
 
 Scenarios that name ``unicorn`` in ``cannot`` are skipped with their reason; those in
-``scenarios.PENDING`` (features not there yet) or ``harness.EMU_PENDING`` (problems only
-the emulator sees) for an arch are xfail(strict=True), as in the native runner.
+``scenarios.PENDING`` (features not there yet) or ``harness.EMU_PENDING`` (problems the
+emulator found, ``harness.FINDINGS``) for an arch are xfail(strict=True), as in the native runner.
 Here, unlike natively, ``argc == 0`` is a real empty argv and AT_EXECFN can be absent.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 
 import scenarios as S
 
-from .harness import ARCH_NAMES, EMU_PENDING, check, not_shipped, scenario_case
+from .harness import ARCH_NAMES, EMU_PENDING, check, not_shipped, pending, scenario_case
 
 def _params():
     out = []
@@ -29,8 +29,7 @@ def _params():
                                                reason=f"launcher: {feature} not implemented yet"))
             finding = EMU_PENDING.get(arch, {}).get(sc.name)
             if finding:
-                marks.append(pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                                               reason=f"launcher ({arch}): {finding[1]}"))
+                marks += pending(arch, finding)
             out.append(pytest.param(arch, sc, id=f"{arch}-{sc.name}", marks=marks))
     return out
 
