@@ -63,4 +63,5 @@ def write(outputs: dict[Path, str]) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
+        os.chmod(tmp, 0o644)          # mkstemp makes 0600; these files ship in the package
         os.replace(tmp, path)
