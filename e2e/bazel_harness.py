@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from testkit import require  # noqa: F401  (re-exported to the suite)
+
 E2E = Path(__file__).resolve().parent
 REPO = E2E.parent
 EXAMPLE = E2E / "example"
@@ -45,17 +47,6 @@ LEAKY_ENV = re.compile(r"^(RUNFILES_.*|JAVA_RUNFILES|PYTHON_RUNFILES|TEST_.*|BAZ
 SANDBOX_NOISE = re.compile(r"^\d+\.\d+: src/main/tools/linux-sandbox")
 
 
-def on_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
-
-
-def require(condition: object, reason: str) -> None:
-    """Skip the calling test unless ``condition``; under CI=true, fail instead."""
-    if condition:
-        return
-    if on_ci():
-        pytest.fail(f"required on CI (CI=true): {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 def quiet(text: str) -> str:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from testkit import require  # noqa: F401  (re-exported to the suite)
+
 TESTS = Path(__file__).resolve().parent
 for _p in (TESTS.parent / "src", TESTS):
     if str(_p) not in sys.path:
@@ -31,17 +33,6 @@ SUITE_FILES = ("test_native.py", "test_chroot.py")
 SUITE = "native"
 
 
-def on_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
-
-
-def require(condition: object, reason: str) -> None:
-    """Skip the calling test unless ``condition``; under CI=true, fail instead."""
-    if condition:
-        return
-    if on_ci():
-        pytest.fail(f"required on CI (CI=true): {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 # --- static helpers, built once ---------------------------------------------------

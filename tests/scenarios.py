@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import Mapping, Optional, Union
 
 from tinylaunch.spec import Argv0Literal, EnvOp, Literal, Rlocation, Spec
+from spec_examples import C1_EXAMPLE
 from worlds import (
     ROOT, Dir, File, Launcher, Node, Probe, Symlink, at, manifest_line, subst,
 )
@@ -170,18 +171,7 @@ def manifest_app(data: bytes, *extra: Node, name: str = APP + ".runfiles_manifes
 
 # --- the SPEC C1 example -------------------------------------------------------------
 
-C1_SPEC = Spec(
-    program=Rlocation("_main/app/app.venv/bin/python"),
-    args=(Literal("-I"), Rlocation("_main/app/main.py")),
-    env=(
-        EnvOp("default", "BAZEL_TARGET", Literal("//app:main")),
-        EnvOp("set", "VIRTUAL_ENV", Rlocation("_main/app/app.venv")),
-        EnvOp("prepend", "PATH", Rlocation("_main/app/app.venv/bin")),
-        EnvOp("unset", "PYTHONHOME"),
-    ),
-    export_runfiles_env=True,
-    argv0="logical",
-)
+C1_SPEC = C1_EXAMPLE
 C1_ENTRIES = {
     # The venv is a TreeArtifact: one manifest line, its files reached by prefix.
     "_main/app/app.venv": Tree((("bin/python", Probe()), ("pyvenv.cfg", File(data=b"home = /usr/bin\n")))),
