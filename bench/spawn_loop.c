@@ -17,6 +17,9 @@
  *   n            timed spawns
  *   mean_ns      mean wall time (CLOCK_MONOTONIC) from before posix_spawn to after wait4
  *   median_ns    median of the same
+ *   p10_ns       10th percentile of the same (nearest rank): what a spawn costs when
+ *                nothing else on the machine gets in its way
+ *   min_ns       the fastest spawn
  *   maxrss_kb    the largest ru_maxrss among its timed children (wait4's rusage: the child,
  *                the image(s) it replaced by execve, and the descendants it waited for)
  *   utime_ns, stime_ns, minflt, majflt, nvcsw, nivcsw   means per child, from wait4
@@ -154,9 +157,10 @@ int main(int argc, char **argv) {
         double n = (double)c->done;
         double median = c->done % 2 ? c->times[c->done / 2]
                                     : (c->times[c->done / 2 - 1] + c->times[c->done / 2]) / 2.0;
-        printf("n=%ld mean_ns=%.1f median_ns=%.1f maxrss_kb=%ld utime_ns=%.1f stime_ns=%.1f minflt=%.2f "
+        long p10 = (c->done * 10 + 99) / 100 - 1;          /* nearest rank, 0-based */
+        printf("n=%ld mean_ns=%.1f median_ns=%.1f p10_ns=%lld min_ns=%lld maxrss_kb=%ld utime_ns=%.1f stime_ns=%.1f minflt=%.2f "
                "majflt=%.2f nvcsw=%.2f nivcsw=%.2f\n",
-               c->done, total / n, median, c->maxrss, c->utime / n, c->stime / n, c->minflt / n,
+               c->done, total / n, median, c->times[p10 < 0 ? 0 : p10], c->times[0], c->maxrss, c->utime / n, c->stime / n, c->minflt / n,
                c->majflt / n, c->nvcsw / n, c->nivcsw / n);
     }
     struct rusage self;
