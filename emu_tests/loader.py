@@ -152,11 +152,12 @@ class Region:
 class AddressSpace:
     """The mappings of one process, mirrored into unicorn."""
 
-    def __init__(self, emu: uc.Uc, arch: EmuArch, rng: random.Random):
+    def __init__(self, emu: uc.Uc, arch: EmuArch, rng: random.Random, page_size: int = PAGE):
         self.uc, self.arch = emu, arch
+        self.page = page_size             # the kernel's page size: mmap's granularity
         self.regions: List[Region] = []
         # The mmap area starts a random number of pages below its top (ASLR).
-        self.mmap_next = arch.mmap_top - rng.randrange(1 << 16) * PAGE
+        self.mmap_next = page_down(arch.mmap_top - rng.randrange(1 << 16) * PAGE, page_size)
 
     def map(self, start: int, size: int, prot: int, name: str, data: bytes = b"",
             mapped_size: Optional[int] = None, anon_writable: bool = False) -> Region:
@@ -186,11 +187,15 @@ class AddressSpace:
     def region_at(self, addr: int) -> Optional[Region]:
         return next((r for r in self.regions if r.start <= addr < r.end), None)
 
-    def find_free(self, size: int) -> int:
-        """Top-down first fit below the previous mmap (Linux's default layout)."""
-        addr = page_down(self.mmap_next - size)
-        while self.overlaps(addr, addr + size):
-            addr = page_down(min(r.start for r in self.regions if r.start < addr + size and addr < r.end) - size)
+    def find_free(self, size: int, guard: int = PAGE) -> int:
+        """Top-down below the previous mmap (Linux's default layout), leaving ``guard``
+        unmapped bytes above the new mapping: every mapping has a hole on each side, so
+        reading past the end of a manifest (or before its start) faults here, where Linux
+        might quietly read a neighbour."""
+        addr = page_down(self.mmap_next - guard - size, self.page)
+        while self.overlaps(addr, addr + size + guard):
+            low = min(r.start for r in self.regions if r.start < addr + size + guard and addr < r.end)
+            addr = page_down(low - guard - size, self.page)
         self.mmap_next = addr
         return addr
 

@@ -518,9 +518,10 @@ class Kernel:
         if prot & PROT_EXEC:
             self.violate("mmap: PROT_EXEC - the launcher must run only its own code segment")
             return -E.EACCES
-        if length == 0 or offset % PAGE or (flags & (MAP_SHARED | MAP_PRIVATE)) in (0, MAP_SHARED | MAP_PRIVATE):
+        page = self.space.page
+        if length == 0 or offset % page or (flags & (MAP_SHARED | MAP_PRIVATE)) in (0, MAP_SHARED | MAP_PRIVATE):
             return -E.EINVAL
-        size = page_up(length)
+        size = page_up(length, page)
         if size < length or size > 1 << 46:
             return -E.ENOMEM
         perms = (uc.UC_PROT_READ if prot & PROT_READ else 0) | (uc.UC_PROT_WRITE if prot & PROT_WRITE else 0)
@@ -539,23 +540,23 @@ class Kernel:
         if flags & MAP_SHARED and prot & PROT_WRITE:
             return -E.EACCES                 # opened read-only
         data = f.node.data[offset:offset + size]
-        mapped = min(size, page_up(max(len(f.node.data) - offset, 0)))   # past EOF: SIGBUS
+        mapped = min(size, page_up(max(len(f.node.data) - offset, 0), page))   # pages past EOF: SIGBUS
         start = self.space.find_free(size)
         self.space.map(start, size, perms, f"mmap {f.path.decode('latin-1')[-60:]}", data,
                        mapped_size=mapped, anon_writable=counts)
         return start
 
     def sys_munmap(self, addr, length):
-        if addr % PAGE or length == 0:
+        if addr % self.space.page or length == 0:
             return -E.EINVAL
-        self.space.unmap(addr, addr + page_up(length))
+        self.space.unmap(addr, addr + page_up(length, self.space.page))
         return 0
 
     def sys_madvise(self, addr, length, advice):
-        if addr % PAGE:
+        if addr % self.space.page:
             return -E.EINVAL
         if advice == MADV_DONTNEED:
-            end = addr + page_up(length)
+            end = addr + page_up(length, self.space.page)
             for r in self.space.regions:
                 lo, hi = max(r.start, addr), min(r.end, end)
                 if lo < hi and r.mapped and r.anon_writable:

@@ -93,11 +93,13 @@ def manifest(draw, pool, out_files):
         lines.append(manifest_line(f"hops/h{n}", draw(target(out_files))))
     lines = draw(st.permutations(lines)) if lines else lines
     data = b"".join(lines)
-    ending = draw(st.sampled_from(["keep", "keep", "strip", "crlf"]))
+    ending = draw(st.sampled_from(["keep", "keep", "strip", "crlf", "page"]))
     if ending == "strip":
         data = data.rstrip(b"\n")
     elif ending == "crlf":
         data = data.replace(b"\n", b"\r\n", 1)
+    elif ending == "page" and len(data) < 4000:     # the last line ends at the page's last byte
+        data = b"_main/pad /nonexistent/" + b"p" * (4096 - 24 - len(data.rstrip(b"\n"))) + b"\n" + data.rstrip(b"\n")
     return data
 
 

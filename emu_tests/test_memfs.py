@@ -185,8 +185,13 @@ def test_stat_open_mmap_getcwd(kernel):
     addr = k.sys_mmap(0, 10, 1, 2, fd, 0)
     assert bytes(k.uc.mem_read(addr, 12)) == b"0123456789\0\0"
     assert k.space.region_at(addr).perms == uc.UC_PROT_READ
+    with pytest.raises(uc.UcError):
+        k.uc.mem_read(addr + 4096, 1)     # nothing right after a mapping: over-reads fault
     anon = k.sys_mmap(0, 5000, 3, 0x22, -1 & 0xFFFFFFFF, 0)
     assert anon % 4096 == 0 and bytes(k.uc.mem_read(anon, 8192)) == bytes(8192)
+    assert anon + 8192 < addr, "top down, with a hole between mappings"
+    with pytest.raises(uc.UcError):
+        k.uc.mem_read(anon + 8192, 1)
     assert k.sys_getcwd(0x18000, 4096) == 3, "the length including the NUL"
     assert bytes(k.uc.mem_read(0x18000, 3)) == b"/w\0"
     assert not k.violations

@@ -14,9 +14,14 @@ import scenarios as S
 
 from .harness import ARCH_NAMES, EMU_PENDING, check, not_shipped, pending, scenario_case
 
+# Page sizes per arch: aarch64 kernels come with 4 KiB and 64 KiB pages (AT_PAGESZ, mmap's
+# granularity, zeroes after a manifest's end up to its page's end).
+PAGE_SIZES = {"x86_64": (4096,), "aarch64": (4096, 65536)}
+
+
 def _params():
     out = []
-    for arch in ARCH_NAMES:
+    for arch, page in [(a, p) for a in ARCH_NAMES for p in PAGE_SIZES[a]]:
         for sc in S.SCENARIOS:
             marks = []
             if not_shipped(arch):
@@ -30,10 +35,11 @@ def _params():
             finding = EMU_PENDING.get(arch, {}).get(sc.name)
             if finding:
                 marks += pending(arch, finding)
-            out.append(pytest.param(arch, sc, id=f"{arch}-{sc.name}", marks=marks))
+            pages = "" if page == 4096 else f"-{page // 1024}k"
+            out.append(pytest.param(arch, page, sc, id=f"{arch}{pages}-{sc.name}", marks=marks))
     return out
 
 
-@pytest.mark.parametrize("arch,sc", _params())
-def test_scenario(arch, sc):
-    check(scenario_case(sc, arch))
+@pytest.mark.parametrize("arch,page,sc", _params())
+def test_scenario(arch, page, sc):
+    check(scenario_case(sc, arch), page_size=page)
