@@ -26,7 +26,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import capstone as cs
 import unicorn as uc
 
-from .loader import EMU_ARCHES, AddressSpace, Image, InitialStack, build_stack, load_elf
+from .loader import EMU_ARCHES, PAGE, AddressSpace, Image, InitialStack, build_stack, load_elf
 from .memfs import MemFS
 from .syscalls import Call, Fault, Kernel, Stop
 
@@ -44,6 +44,7 @@ class Outcome:
     image: Image
     stack: InitialStack
     instructions: Optional[int] = None          # from the block count
+    profile: Optional[Dict[int, int]] = None    # instructions per file offset (count=True)
     exact_instructions: Optional[int] = None    # from the per-instruction hook (trace_stack)
     stack_depth: Optional[int] = None           # initial sp - lowest sp (trace_stack)
     anon_bytes: int = 0                         # private writable memory mapped at the end
@@ -78,11 +79,13 @@ class Outcome:
 
 
 class _BlockCounter:
-    """Instructions per executed block, each block's count computed once by capstone."""
+    """Instructions per executed block, each block's count computed once by capstone;
+    ``blocks`` counts executions per (address, size) for a profile."""
 
     def __init__(self, emu: uc.Uc, md: cs.Cs):
         self.emu, self.md = emu, md
         self.sizes: Dict[tuple, int] = {}
+        self.blocks: Dict[tuple, int] = {}
         self.total = 0
 
     def __call__(self, emu, address, size, _user):
@@ -92,7 +95,18 @@ class _BlockCounter:
             code = bytes(emu.mem_read(address, size))
             n = sum(1 for _ in self.md.disasm_lite(code, address))
             self.sizes[key] = n
+            self.blocks[key] = 0
+        self.blocks[key] += 1
         self.total += n
+
+    def profile(self, base: int) -> Dict[int, int]:
+        """Instructions executed per instruction offset from ``base`` (the image base)."""
+        out: Dict[int, int] = {}
+        for (address, size), times in self.blocks.items():
+            code = bytes(self.emu.mem_read(address, size))
+            for insn in self.md.disasm_lite(code, address):
+                out[insn[0] - base] = out.get(insn[0] - base, 0) + times
+        return out
 
 
 def disassemble_at(emu: uc.Uc, arch: str, addr: int) -> str:
@@ -111,15 +125,17 @@ def run(blob: bytes, arch: str, fs: MemFS, argv: Sequence[bytes], envp: Sequence
         on_enter: Sequence[Callable[[Kernel, Call], Optional[Fault]]] = (),
         data_limit: Optional[int] = None, short_reads: bool = False, short_writes: bool = False,
         count: bool = False, trace_stack: bool = False, timeout: float = DEFAULT_TIMEOUT,
-        keep_log: bool = True, tolerate: Sequence[str] = ()) -> Outcome:
+        keep_log: bool = True, tolerate: Sequence[str] = (), page_size: int = PAGE) -> Outcome:
     """Start ``blob`` as Linux would with this argv, envp and AT_EXECFN, over ``fs``
-    (its working directory is the process's), and run it to execve or exit_group."""
+    (its working directory is the process's), and run it to execve or exit_group.
+    ``page_size``: the kernel's (AT_PAGESZ, mmap granularity; 64 KiB for an aarch64
+    kernel built so - what the launcher's 64 KiB p_align is for)."""
     a = EMU_ARCHES[arch]
     rng = random.Random(seed)
     emu = uc.Uc(a.uc_arch, a.uc_mode)
-    space = AddressSpace(emu, a, rng)
+    space = AddressSpace(emu, a, rng, page_size)
     image = load_elf(space, blob, rng, text_size)
-    stack = build_stack(space, image, list(argv), list(envp), execfn, rng)
+    stack = build_stack(space, image, list(argv), list(envp), execfn, rng, page_size)
     emu.reg_write(a.sp, stack.sp)
     kernel = Kernel(emu, a, space, fs, data_limit=data_limit, short_reads=short_reads,
                     short_writes=short_writes, keep_log=keep_log, tolerate=tuple(tolerate))
@@ -200,6 +216,7 @@ def run(blob: bytes, arch: str, fs: MemFS, argv: Sequence[bytes], envp: Sequence
     return Outcome(stop=kernel.stop, stdout=bytes(kernel.output[1]), stderr=bytes(kernel.output[2]),
                    calls=kernel.calls, log=kernel.log, violations=list(violations), image=image, stack=stack,
                    instructions=counter.total if counter else None,
+                   profile=counter.profile(image.base) if counter else None,
                    exact_instructions=lowest[1] if trace_stack else None,
                    stack_depth=stack.sp - lowest[0] if trace_stack else None,
                    anon_bytes=space.anon_writable_bytes(), seconds=seconds, tolerated=kernel.tolerated)
