@@ -541,7 +541,7 @@ def render(report: dict, summary: dict, machine: dict) -> str:
            f"over rounds; ratios and differences are taken within each round, then the median; "
            f"program: {cfg['program']}", ""]
 
-    out.append("Sizes (bytes)")
+    out.append("Sizes (bytes)\n")
     rows = []
     for arch, by_name in report["sizes"].items():
         c1, small = by_name["c1"], by_name["smallest"]
@@ -552,7 +552,8 @@ def render(report: dict, summary: dict, machine: dict) -> str:
                       "smallest: headers + code + data"], rows))
     out.append("")
 
-    out.append(f"Launch overhead, x86_64 (N = {report['launch']['n']:,} spawns per measurement, all commands interleaved)")
+    out.append(f"Launch overhead, x86_64 (N = {report['launch']['n']:,} spawns per measurement, all commands "
+               f"interleaved)\n")
     rows = []
     for key, row in summary["launch"].items():
         rows.append([LAUNCH_NAMES[key], us(row["time_ns"]), us(row["median_ns"]), us(row["mean_ns"]),
@@ -565,7 +566,7 @@ def render(report: dict, summary: dict, machine: dict) -> str:
     out.append("")
 
     out.append("Manifest scaling, x86_64 (the wanted line last; scan = launcher with the manifest - launcher in "
-               "directory mode; read = cat FILE - cat /dev/null; grep = grep -m1 -F LINE FILE - the same on /dev/null)")
+               "directory mode; read = cat FILE - cat /dev/null; grep = grep -m1 -F LINE FILE - the same on /dev/null)\n")
     rows = []
     for size_key, row in summary["scaling"].items():
         m = report["manifests"][size_key]
@@ -585,7 +586,7 @@ def render(report: dict, summary: dict, machine: dict) -> str:
     others = [o for o in ("bash", "py") if scaling and o in next(iter(scaling.values()))]
     if others:
         out.append("Other launchers, same program, same runfiles (time per launch; in brackets: times tinylaunch's "
-                   "time in the same mode and round)")
+                   "time in the same mode and round)\n")
         first = next(iter(scaling.values()))
         header = ["mode", "tinylaunch"]
         names = {"bash": "bash + grep (runfiles.bash style)", "py": "Python, bazel-runfiles"}
@@ -605,7 +606,7 @@ def render(report: dict, summary: dict, machine: dict) -> str:
         out.append(table(header, rows))
         out.append("")
 
-    out.append("Issue 7 targets")
+    out.append("Issue 7 targets\n")
     rows = []
     for c in summary["targets"]:
         reference = c["reference_c"]
@@ -665,6 +666,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workdir", help="build and generate here (default: a new temporary directory)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--json", help="also write every raw measurement and the summary to this file")
+    parser.add_argument("--render", metavar="JSON", help="print the tables of a run saved with --json; run nothing")
     return parser.parse_args(argv)
 
 
@@ -687,6 +689,10 @@ def config_from(options: argparse.Namespace) -> Config:
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
+    if options.render:
+        saved = json.loads(Path(options.render).read_text())
+        print(render(saved["report"], summarise(saved["report"]), saved["machine"]))
+        return 0
     if platform.machine() != "x86_64":
         raise SystemExit("bench: timings need an x86_64 Linux machine (aarch64 launchers are sized only)")
     config = config_from(options)

@@ -78,3 +78,5 @@ def test_command_line_writes_the_table_and_json(tmp_path: Path, capsys):
     assert "| tinylaunch (program only), directory mode |" in printed
     data = json.loads(out.read_text())
     assert data["summary"]["launch"]["floor"]["vs_floor"] == 1.0
+    assert run.main(["--render", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == printed.split("\nbench took")[0].strip()
