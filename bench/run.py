@@ -5,10 +5,12 @@
 Everything is built and generated at run time in a temporary directory (removed at the
 end unless --keep): the spawn helper and the do-nothing program (gcc), the zero-work
 launcher (keystone), the tinylaunch launchers (this checkout's src/), runfiles trees and
-manifests. Each timing is spawn_loop's mean over N spawns; each figure in the tables is
-the median over rounds, and every ratio is taken inside one round (the commands of a
-group run one after the other, rotated each round) before the median, so slow drift of
-the machine cancels. bench/README.md explains the method and holds a full run's table.
+manifests. One spawn_loop run per group and round times every command of the group N
+times, interleaved spawn by spawn; a measurement's time is the fastest of its N spawns
+(--stat: or the 10th percentile, median, mean). Each figure in the tables is the median
+over rounds, and every ratio or difference is taken inside one round before the median,
+so load that comes and goes cancels. bench/README.md explains the method and holds a
+full run's tables.
 """
 from __future__ import annotations
 
@@ -360,32 +362,33 @@ def measure_group(world: World, keys: list[str], ns: dict, rounds: int, log, lab
     return results
 
 
-# The time statistic the tables use, one of spawn_loop's figures for a measurement's N
-# spawns: min_ns, p10_ns, median_ns or mean_ns. summarise() sets it from the config.
-TIME = "min_ns"
+class Rounds:
+    """A group's results (key -> one spawn_loop figure dict per round), read with one time
+    statistic: "min_ns", "p10_ns", "median_ns" or "mean_ns" of a measurement's N spawns."""
 
+    def __init__(self, results: dict, time_field: str):
+        self.results, self.t = results, time_field
 
-def med(results: dict, key: str, field_name: str | None = None) -> float:
-    """Median over rounds of one figure (the time statistic unless named)."""
-    return statistics.median(r[field_name or TIME] for r in results[key])
+    def med(self, key: str, field_name: str | None = None) -> float:
+        """Median over rounds of one figure (the time unless named)."""
+        return statistics.median(r[field_name or self.t] for r in self.results[key])
 
+    def ratio(self, a: str, b: str) -> float:
+        """Median over rounds of a/b, each round's pair measured side by side."""
+        t = self.t
+        return statistics.median(x[t] / y[t] for x, y in zip(self.results[a], self.results[b]))
 
-def ratio(results: dict, a: str, b: str) -> float:
-    """Median over rounds of a/b, each round's pair measured side by side."""
-    return statistics.median(x[TIME] / y[TIME] for x, y in zip(results[a], results[b]))
+    def diff(self, a: str, base: str) -> float:
+        t = self.t
+        return statistics.median(x[t] - y[t] for x, y in zip(self.results[a], self.results[base]))
 
-
-def diff(results: dict, a: str, base: str) -> float:
-    return statistics.median(x[TIME] - y[TIME] for x, y in zip(results[a], results[base]))
-
-
-def diff_ratio(results: dict, a: str, a0: str, b: str, b0: str) -> float:
-    """Median over rounds of (a - a0) / (b - b0)."""
-    values = []
-    for x, x0, y, y0 in zip(results[a], results[a0], results[b], results[b0]):
-        denominator = y[TIME] - y0[TIME]
-        values.append((x[TIME] - x0[TIME]) / denominator if denominator > 0 else float("inf"))
-    return statistics.median(values)
+    def diff_ratio(self, a: str, a0: str, b: str, b0: str) -> float:
+        """Median over rounds of (a - a0) / (b - b0)."""
+        t, values = self.t, []
+        for x, x0, y, y0 in zip(*(self.results[k] for k in (a, a0, b, b0))):
+            denominator = y[t] - y0[t]
+            values.append((x[t] - x0[t]) / denominator if denominator > 0 else float("inf"))
+        return statistics.median(values)
 
 
 def run_benchmark(config: Config, root: Path, log) -> dict:
@@ -396,7 +399,7 @@ def run_benchmark(config: Config, root: Path, log) -> dict:
     report["config"]["sizes"] = [s.label for s in config.sizes]
     others = [k for k in ("bash", "py") if f"{k}-dir" in world.commands] if config.others else []
 
-    # Launch overhead: fixed N for every command, so each mean is over the same count.
+    # Launch overhead: the same N (>= 1,000 in a full run) for every command.
     keys = ["direct", "floor", "tl-dir", "tl-c1-dir"] + [f"tl-{s.key}" for s in config.sizes if s.key in ("1k", "100k")]
     launch = measure_group(world, keys, {k: config.n_launch for k in keys}, config.rounds, log, "launch overhead")
     report["launch"] = {"n": config.n_launch, "raw": launch}
@@ -449,43 +452,42 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 
 def summarise(report: dict) -> dict:
     """The figures the tables show and the targets are judged on."""
-    global TIME
-    TIME = report["config"]["stat"] + "_ns"
-    launch = report["launch"]["raw"]
+    time_field = report["config"]["stat"] + "_ns"
+    launch = Rounds(report["launch"]["raw"], time_field)
     summary = {"launch": {}, "scaling": {}}
-    for key in launch:
+    for key in launch.results:
         summary["launch"][key] = {
-            "time_ns": med(launch, key), "mean_ns": med(launch, key, "mean_ns"),
-            "median_ns": med(launch, key, "median_ns"), "vs_floor": ratio(launch, key, "floor"),
-            "vs_direct": ratio(launch, key, "direct"), "over_floor_ns": diff(launch, key, "floor"),
-            "maxrss_kib": med(launch, key, "maxrss_kb"), "minflt": med(launch, key, "minflt"),
-            "utime_ns": med(launch, key, "utime_ns"), "stime_ns": med(launch, key, "stime_ns"),
+            "time_ns": launch.med(key), "mean_ns": launch.med(key, "mean_ns"),
+            "median_ns": launch.med(key, "median_ns"), "vs_floor": launch.ratio(key, "floor"),
+            "vs_direct": launch.ratio(key, "direct"), "over_floor_ns": launch.diff(key, "floor"),
+            "maxrss_kib": launch.med(key, "maxrss_kb"), "minflt": launch.med(key, "minflt"),
+            "utime_ns": launch.med(key, "utime_ns"), "stime_ns": launch.med(key, "stime_ns"),
         }
     for s, group in report["scaling"].items():
-        raw = group["raw"]
+        raw = Rounds(group["raw"], time_field)
         row = {
-            "tl_ns": med(raw, f"tl-{s}"), "tl_dir_ns": med(raw, "tl-dir"),
-            "scan_ns": diff(raw, f"tl-{s}", "tl-dir"),
-            "cat_read_ns": diff(raw, f"cat-{s}", "cat-null"),
-            "grep_ns": diff(raw, f"grep-{s}", f"grep-null-{s}"),
-            "scan_vs_cat": diff_ratio(raw, f"tl-{s}", "tl-dir", f"cat-{s}", "cat-null"),
-            "scan_vs_grep": diff_ratio(raw, f"tl-{s}", "tl-dir", f"grep-{s}", f"grep-null-{s}"),
-            "tl_vs_grep_total": ratio(raw, f"tl-{s}", f"grep-{s}"),
-            "tl_rss_kib": med(raw, f"tl-{s}", "maxrss_kb"), "floor_rss_kib": med(raw, "floor", "maxrss_kb"),
-            "tl_minflt": med(raw, f"tl-{s}", "minflt"), "tl_dir_minflt": med(raw, "tl-dir", "minflt"),
-            "tl_utime_ns": med(raw, f"tl-{s}", "utime_ns"), "tl_stime_ns": med(raw, f"tl-{s}", "stime_ns"),
-            "cat_rss_kib": med(raw, f"cat-{s}", "maxrss_kb"), "grep_rss_kib": med(raw, f"grep-{s}", "maxrss_kb"),
+            "tl_ns": raw.med(f"tl-{s}"), "tl_dir_ns": raw.med("tl-dir"),
+            "scan_ns": raw.diff(f"tl-{s}", "tl-dir"),
+            "cat_read_ns": raw.diff(f"cat-{s}", "cat-null"),
+            "grep_ns": raw.diff(f"grep-{s}", f"grep-null-{s}"),
+            "scan_vs_cat": raw.diff_ratio(f"tl-{s}", "tl-dir", f"cat-{s}", "cat-null"),
+            "scan_vs_grep": raw.diff_ratio(f"tl-{s}", "tl-dir", f"grep-{s}", f"grep-null-{s}"),
+            "tl_vs_grep_total": raw.ratio(f"tl-{s}", f"grep-{s}"),
+            "tl_rss_kib": raw.med(f"tl-{s}", "maxrss_kb"), "floor_rss_kib": raw.med("floor", "maxrss_kb"),
+            "tl_minflt": raw.med(f"tl-{s}", "minflt"), "tl_dir_minflt": raw.med("tl-dir", "minflt"),
+            "tl_utime_ns": raw.med(f"tl-{s}", "utime_ns"), "tl_stime_ns": raw.med(f"tl-{s}", "stime_ns"),
+            "cat_rss_kib": raw.med(f"cat-{s}", "maxrss_kb"), "grep_rss_kib": raw.med(f"grep-{s}", "maxrss_kb"),
             "n": group["n"],
         }
         row["rss_above_floor_kib"] = row["tl_rss_kib"] - row["floor_rss_kib"]
         for other in ("bash", "py"):
-            if f"{other}-{s}" in raw:
-                row[other] = {"ns": med(raw, f"{other}-{s}"), "dir_ns": med(raw, f"{other}-dir"),
-                              "scan_ns": diff(raw, f"{other}-{s}", f"{other}-dir"),
-                              "vs_tl": ratio(raw, f"{other}-{s}", f"tl-{s}"),
-                              "dir_vs_tl": ratio(raw, f"{other}-dir", "tl-dir"),
-                              "rss_kib": med(raw, f"{other}-{s}", "maxrss_kb"),
-                              "dir_rss_kib": med(raw, f"{other}-dir", "maxrss_kb")}
+            if f"{other}-{s}" in raw.results:
+                row[other] = {"ns": raw.med(f"{other}-{s}"), "dir_ns": raw.med(f"{other}-dir"),
+                              "scan_ns": raw.diff(f"{other}-{s}", f"{other}-dir"),
+                              "vs_tl": raw.ratio(f"{other}-{s}", f"tl-{s}"),
+                              "dir_vs_tl": raw.ratio(f"{other}-dir", "tl-dir"),
+                              "rss_kib": raw.med(f"{other}-{s}", "maxrss_kb"),
+                              "dir_rss_kib": raw.med(f"{other}-dir", "maxrss_kb")}
         summary["scaling"][s] = row
     summary["targets"] = judge(summary)
     return summary
