@@ -35,9 +35,9 @@ REPO = BENCH.parent
 if str(REPO / "src") not in sys.path:
     sys.path.insert(0, str(REPO / "src"))   # this checkout's tinylaunch, not an installed one
 
-from tinylaunch import Rlocation, Spec, elf, emit, inspect, load_spec  # noqa: E402
-from tinylaunch.abi import ARCHES  # noqa: E402
-from tinylaunch.emit import EmitError, shipped_code  # noqa: E402
+from tinylaunch import Rlocation, Spec, elf, emit, inspect, load_spec
+from tinylaunch.abi import ARCHES
+from tinylaunch.emit import EmitError, shipped_code
 
 # The program every launcher starts, as an rlocation path. Manifest filler lines are all
 # under _main/third_party/, which sorts before _main/tools/: the wanted line is last.
@@ -104,7 +104,7 @@ def compile_c(source: Path, out: Path, flags: list[str], fallback_flags: list[st
     for attempt in (flags, fallback_flags):
         if attempt is None:
             continue
-        result = subprocess.run([cc, *attempt, "-o", str(out), str(source)], capture_output=True, text=True)
+        result = subprocess.run([cc, *attempt, "-o", str(out), str(source)], capture_output=True, text=True, check=False)
         if result.returncode == 0:
             return attempt
     raise SystemExit(f"bench: gcc {source.name} failed:\n{result.stderr}")
@@ -336,7 +336,7 @@ def spawn_group(world: World, keys: list[str], ns: dict, warmups: dict | None = 
         command, status = world.commands[key]
         warmup = min(20, ns[key] // 10) if warmups is None else warmups[key]
         argv += [str(ns[key]), str(warmup), str(status), str(len(command)), *command]
-    result = subprocess.run(argv, capture_output=True, text=True, env=CHILD_ENV)
+    result = subprocess.run(argv, capture_output=True, text=True, env=CHILD_ENV, check=False)
     if result.returncode:
         raise SystemExit(f"bench: {' '.join(keys)}: {result.stderr.strip()}")
     lines = result.stdout.splitlines()
@@ -536,12 +536,12 @@ LAUNCH_NAMES = {
 def render(report: dict, summary: dict, machine: dict) -> str:
     cfg = report["config"]
     stat = cfg["stat"]
-    out = [f"tinylaunch bench, {machine['date']}: {machine['cpu']}, {machine['nproc']} CPUs, "
-           f"Linux {machine['kernel']}, load average {machine['load_before']} before / {machine['load_after']} after; "
-           f"commit {machine['commit']}",
-           f"{cfg['rounds']} rounds; time = the {STAT_NAMES[stat]} of a measurement's N spawns, then the median "
-           f"over rounds; ratios and differences are taken within each round, then the median; "
-           f"program: {cfg['program']}", ""]
+    out = [(f"tinylaunch bench, {machine['date']}: {machine['cpu']}, {machine['nproc']} CPUs, "
+            f"Linux {machine['kernel']}, load average {machine['load_before']} before / {machine['load_after']} "
+            f"after; commit {machine['commit']}"),
+           (f"{cfg['rounds']} rounds; time = the {STAT_NAMES[stat]} of a measurement's N spawns, then the median "
+            f"over rounds; ratios and differences are taken within each round, then the median; "
+            f"program: {cfg['program']}"), ""]
 
     out.append("Sizes (bytes)\n")
     rows = []
@@ -635,7 +635,7 @@ def machine_info() -> dict:
         commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
                                 capture_output=True, text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "asm", "src", "gen"],
-                               capture_output=True, text=True).stdout.strip()
+                               capture_output=True, text=True, check=False).stdout.strip()
         if dirty:
             commit += " + uncommitted asm/src changes"
     except (OSError, subprocess.CalledProcessError):

@@ -62,11 +62,11 @@ def test_spawn_loop_fails_on_an_unexpected_exit_status(tmp_path: Path):
     spawn_loop = tmp_path / "spawn_loop"
     run.compile_c(run.BENCH / "spawn_loop.c", spawn_loop, ["-O2"])
     ok = subprocess.run([str(spawn_loop), "3", "1", "1", "1", "/bin/false", "2", "0", "0", "1", "/bin/true"],
-                        capture_output=True, text=True)
+                        capture_output=True, text=True, check=False)
     assert ok.returncode == 0, ok.stderr
     lines = ok.stdout.splitlines()
     assert [line.split()[0] for line in lines[:2]] == ["n=3", "n=2"] and lines[2].startswith("self_maxrss_kb=")
-    bad = subprocess.run([str(spawn_loop), "3", "0", "0", "1", "/bin/false"], capture_output=True, text=True)
+    bad = subprocess.run([str(spawn_loop), "3", "0", "0", "1", "/bin/false"], capture_output=True, text=True, check=False)
     assert bad.returncode == 3 and "exited 1, expected 0" in bad.stderr
 
 
