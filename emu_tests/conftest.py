@@ -1,8 +1,9 @@
 """The emulator suite's pytest plumbing.
 
-- Hypothesis profiles: ``ci`` (the default: 300 examples per arch and property) and
-  ``deep`` (``TINYLAUNCH_FUZZ=deep``: 5,000), both without deadlines (an emulated run's
-  time varies with the host) and derandomised only when asked (``TINYLAUNCH_FUZZ_SEED``).
+- Hypothesis profiles ``emu-ci`` (the default: 300 examples per arch and property) and
+  ``emu-deep`` (``TINYLAUNCH_FUZZ=deep``: 5,000), without deadlines (an emulated run's
+  time varies with the host). ``FUZZ_SETTINGS`` is applied to the fuzz tests only: loading
+  a profile globally would change the native suite's own hypothesis tests.
 - ``note(line)``, ``figure(key, line)``: lines for the terminal summary (figures,
   fault-injection totals; a figure is replaced by later calls with its key).
 - The summary line ``emu: N passed, N failed, N skipped`` for the tests under
@@ -26,9 +27,11 @@ FUZZ_PROFILE = os.environ.get("TINYLAUNCH_FUZZ", "ci") or "ci"
 _common = dict(deadline=None, print_blob=True,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                       HealthCheck.filter_too_much])
-settings.register_profile("ci", max_examples=300, **_common)
-settings.register_profile("deep", max_examples=5000, **_common)
-settings.load_profile(FUZZ_PROFILE)
+settings.register_profile("emu-ci", max_examples=300, **_common)
+settings.register_profile("emu-deep", max_examples=5000, **_common)
+if FUZZ_PROFILE not in ("ci", "deep"):
+    raise pytest.UsageError(f"TINYLAUNCH_FUZZ={FUZZ_PROFILE!r}: expected ci or deep")
+FUZZ_SETTINGS = settings.get_profile("emu-" + FUZZ_PROFILE)
 
 _counts: Counter = Counter()
 _skips: Counter = Counter()

@@ -42,7 +42,7 @@ class Budget:
     stack: int            # bytes
 
 
-# Measured at 60a5cb6 (x86_64 fc72ea9, aarch64 a598464) with `python3 -m pytest emu_tests/test_budgets.py -s`.
+# Measured at fdcb653 (x86_64 code fc72ea9, aarch64 code 0906772) with `python3 -m pytest emu_tests/test_budgets.py -s`.
 BUDGETS = {
     "x86_64": Budget(c1_dir=9277, per_byte=2.77, stack=416),
     "aarch64": Budget(c1_dir=7752, per_byte=8.50, stack=368),

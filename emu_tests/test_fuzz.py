@@ -32,7 +32,7 @@ import scenarios as S
 from tinylaunch.spec import Argv0Literal, EnvOp, Literal, Rlocation, Spec
 from worlds import ROOT, Dir, File, Launcher, Probe, Symlink, manifest_line
 
-from .conftest import note
+from .conftest import FUZZ_SETTINGS, note
 from .harness import arch_params, check, known, scenario_case
 
 NOT_EXEC = File(data=b"#!/bin/sh\nexit 1\n", mode=0o644)
@@ -268,6 +268,7 @@ AVOID = {"nul_target": has_nul_target}
 
 
 @pytest.mark.parametrize("arch", arch_params())
+@FUZZ_SETTINGS
 @given(sc=launch())
 def test_launcher_agrees_with_model(arch, sc):
     for finding in known(arch):
