@@ -365,7 +365,6 @@ def build_stack(space: AddressSpace, image: Image, argv: Sequence[bytes], envp: 
     bottom = top - size
     space.map(bottom, size, uc.UC_PROT_READ | uc.UC_PROT_WRITE | (uc.UC_PROT_EXEC if image.stack_exec else 0),
               "stack")
-    mem = bytearray()            # built downwards: ``image`` of [p, top)
     p = top - 8                  # bprm->p = vm_end - sizeof(void *): 8 zero bytes on top
     p -= len(strings)
     strings_at = p

@@ -29,7 +29,7 @@ from __future__ import annotations
 import errno as E
 import os
 import stat as S
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Dict, Iterable, Optional, Tuple, Union
 
 from tinylaunch.model import BytesFile

@@ -26,7 +26,7 @@ import inspect
 import os
 import stat as S
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
 import unicorn as uc

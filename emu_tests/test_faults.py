@@ -48,7 +48,7 @@ from .conftest import figure
 from .harness import (Case, arch_params, as_dict, expected, known, launch, mismatch, model_result,
                       pending, scenario_case)
 from .memfs import ModelFS
-from .syscalls import Call, Fault, errname
+from .syscalls import Call, Fault
 
 PATH_ERRNOS = (E.ENOENT, E.EACCES, E.ENOTDIR, E.ELOOP, E.ENOMEM, E.EIO, E.EINTR)
 ERRNOS = {

@@ -18,7 +18,7 @@ import pytest
 
 from scenarios import P, PROG, ROOT, Scenario, BASE_ENV, manifest_app
 from tinylaunch.spec import Rlocation, Spec
-from worlds import Probe, manifest_line
+from worlds import manifest_line
 
 from .harness import arch_params, check, pending, scenario_case
 

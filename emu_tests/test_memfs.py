@@ -18,7 +18,7 @@ import pytest
 import unicorn as uc
 
 import scenarios as S_
-from worlds import Dir, File, Launcher, Probe, Symlink, materialise, render
+from worlds import Dir, File, Symlink, materialise, render
 
 from .harness import PROBE, arch_params
 from .loader import EMU_ARCHES, AddressSpace
