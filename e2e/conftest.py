@@ -4,7 +4,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from bazel_harness import DEBIAN_PLATFORMS, Bazel, Workspace, calls, require, timings
+from e2e.bazel_harness import DEBIAN_PLATFORMS, Bazel, Workspace, calls, require, timings
 
 # --- fixtures -------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from bazel_harness import REPO, Workspace, clean_env, require
+from e2e.bazel_harness import REPO, Workspace, clean_env, require
 
 MODES = {
     "default": [],

@@ -1,0 +1,1 @@
+"""End-to-end tests with a real Bazel (a package, so its conftest cannot shadow tests/conftest)."""
