@@ -15,12 +15,11 @@ import os
 import shutil
 import subprocess
 import sys
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from testkit import require  # noqa: F401  (re-exported to the suite)
+from testkit import SuiteSummary, require  # noqa: F401  (require: re-exported to the suite)
 
 TESTS = Path(__file__).resolve().parent
 for _p in (TESTS.parent / "src", TESTS):
@@ -79,60 +78,18 @@ def filler(helpers_dir):
 
 # --- the suite's summary -----------------------------------------------------------
 
-_counts: Counter = Counter()
-_skips: Counter = Counter()
-_notes: list[str] = []
-
-
-def note(line: str) -> None:
-    """A line for the suite's terminal summary (sizes, host facts)."""
-    if line not in _notes:
-        _notes.append(line)
-
-
-def _in_suite(nodeid: str) -> bool:
-    return nodeid.split("::", 1)[0].rsplit("/", 1)[-1] in SUITE_FILES
+SUMMARY = SuiteSummary(SUITE, f"{SUITE} scenario suite",
+                       lambda nodeid: nodeid.split("::", 1)[0].rsplit("/", 1)[-1] in SUITE_FILES)
+note = SUMMARY.note
 
 
 def pytest_runtest_logreport(report):
-    if not _in_suite(report.nodeid):
-        return
-    if report.when == "call" or (report.when == "setup" and not report.passed):
-        if hasattr(report, "wasxfail"):
-            _counts["xfailed" if report.skipped else "xpassed"] += 1
-            if report.failed:        # strict xpass
-                _counts["failed"] += 1
-        elif report.skipped:
-            _counts["skipped"] += 1
-            longrepr = report.longrepr
-            reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
-            _skips[reason.removeprefix("Skipped: ")] += 1
-        elif report.failed:
-            _counts["failed" if report.when == "call" else "error"] += 1
-        else:
-            _counts["passed"] += 1
-    elif report.failed:            # teardown errors
-        _counts["error"] += 1
+    SUMMARY.logreport(report)
 
 
 def pytest_sessionfinish(session, exitstatus):
-    ran = sum(_counts.values())
-    if ran and not _counts["passed"] and session.exitstatus == 0:
-        session.exitstatus = 1
-        _notes.append("nothing in the native suite passed: that is a failure")
+    SUMMARY.sessionfinish(session)
 
 
 def pytest_terminal_summary(terminalreporter):
-    if not sum(_counts.values()):
-        return
-    tr = terminalreporter
-    line = (f"{SUITE}: {_counts['passed']} passed, {_counts['failed'] + _counts['error']} failed, "
-            f"{_counts['skipped']} skipped")
-    if _counts["xfailed"] or _counts["xpassed"]:
-        line += f" ({_counts['xfailed']} xfailed, {_counts['xpassed']} xpassed)"
-    tr.write_sep("-", f"{SUITE} scenario suite")
-    tr.write_line(line)
-    for reason, n in sorted(_skips.items()):
-        tr.write_line(f"  skipped {n}x: {reason}")
-    for extra in _notes:
-        tr.write_line(f"  {extra}")
+    SUMMARY.terminal_summary(terminalreporter)
