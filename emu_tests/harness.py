@@ -17,6 +17,7 @@ from typing import List, Optional
 
 import pytest
 
+from testkit import mismatch
 from tinylaunch import EmitError, emit, model
 from tinylaunch.abi import ARCHES
 from tinylaunch.emit import shipped_code
@@ -149,36 +150,6 @@ def launch(case: Case, **kw) -> emulator.Outcome:
     kw.setdefault("data_limit", case.data_limit)
     return emulator.run(case.blob, case.arch, case.fs, case.argv, case.envp, case.execfn,
                         text_size=text_size(case.arch), **kw)
-
-
-def _short(v, limit: int = 300) -> str:
-    r = repr(v)
-    return r if len(r) <= limit else r[:limit] + f"... ({len(r)} chars)"
-
-
-def mismatch(want: dict, got: dict) -> str:
-    """A compact diff of two outcomes (values can be megabytes)."""
-    lines = []
-    for key in list(want) + [k for k in got if k not in want]:
-        a, b = want.get(key, "<absent>"), got.get(key, "<absent>")
-        if a == b:
-            continue
-        if isinstance(a, list) and isinstance(b, list):
-            lines.append(f"{key}: model has {len(a)} entries, launcher {len(b)}")
-            shown = 0
-            for i in range(max(len(a), len(b))):
-                x = a[i] if i < len(a) else "<none>"
-                y = b[i] if i < len(b) else "<none>"
-                if x != y:
-                    lines.append(f"  [{i}] model    {_short(x)}")
-                    lines.append(f"  [{i}] launcher {_short(y)}")
-                    shown += 1
-                    if shown >= 6:
-                        lines.append("  ...")
-                        break
-        else:
-            lines.append(f"{key}:\n  model    {_short(a, 1000)}\n  launcher {_short(b, 1000)}")
-    return "\n".join(lines)
 
 
 def check(case: Case, **kw) -> emulator.Outcome:

@@ -83,3 +83,34 @@ class SuiteSummary:
             tr.write_line(f"  skipped {n}x: {reason}")
         for extra in [*self.notes, *(self.figures[k] for k in sorted(self.figures)), *trailer]:
             tr.write_line(f"  {extra}")
+
+
+def _short(value, limit: int = 300) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} chars)"
+
+
+def mismatch(want: dict, got: dict, entries: int = 6) -> str:
+    """A compact diff of two launch outcomes (the model's and a launcher's; values can be
+    megabytes): each differing field, and for lists the first differing entries."""
+    lines = []
+    for key in list(want) + [k for k in got if k not in want]:
+        a, b = want.get(key, "<absent>"), got.get(key, "<absent>")
+        if a == b:
+            continue
+        if isinstance(a, list) and isinstance(b, list):
+            lines.append(f"{key}: model has {len(a)} entries, launcher {len(b)}")
+            shown = 0
+            for i in range(max(len(a), len(b))):
+                x = a[i] if i < len(a) else "<none>"
+                y = b[i] if i < len(b) else "<none>"
+                if x != y:
+                    lines.append(f"  [{i}] model    {_short(x)}")
+                    lines.append(f"  [{i}] launcher {_short(y)}")
+                    shown += 1
+                    if shown >= entries:
+                        lines.append("  ...")
+                        break
+        else:
+            lines.append(f"{key}:\n  model    {_short(a, 2000)}\n  launcher {_short(b, 2000)}")
+    return "\n".join(lines)

@@ -31,6 +31,7 @@ import pytest
 
 import scenarios as S
 from conftest import note, require
+from testkit import mismatch
 from worlds import materialise, subst
 
 # --- runners ------------------------------------------------------------------------
@@ -224,34 +225,6 @@ def observed(ran: Ran) -> dict:
     if ran.stdout:
         out["stdout"] = ran.stdout
     return out
-
-
-def _short(v, limit: int = 300) -> str:
-    r = repr(v)
-    return r if len(r) <= limit else r[:limit] + f"... ({len(r)} chars)"
-
-
-def mismatch(want: dict, got: dict) -> str:
-    """A compact diff of two outcomes (values can be megabytes)."""
-    lines = []
-    for key in list(want) + [k for k in got if k not in want]:
-        a, b = want.get(key, "<absent>"), got.get(key, "<absent>")
-        if a == b:
-            continue
-        if isinstance(a, list) and isinstance(b, list):
-            lines.append(f"{key}: model has {len(a)} entries, launcher {len(b)}")
-            for i in range(max(len(a), len(b))):
-                x = a[i] if i < len(a) else "<none>"
-                y = b[i] if i < len(b) else "<none>"
-                if x != y:
-                    lines.append(f"  [{i}] model    {_short(x)}")
-                    lines.append(f"  [{i}] launcher {_short(y)}")
-                    if len([l for l in lines if l.startswith("  [")]) >= 12:
-                        lines.append("  ...")
-                        break
-        else:
-            lines.append(f"{key}:\n  model    {_short(a, 2000)}\n  launcher {_short(b, 2000)}")
-    return "\n".join(lines)
 
 
 def run_scenario(runner: Runner, sc: S.Scenario, tmp_path: Path, probe: Path, spawn: Path,
