@@ -29,13 +29,22 @@ FIELDS = (
     ("numbuf", 16),     # "errno N" text
 )
 
+# Fields one architecture's code keeps and the other's does not need (after the shared
+# ones, so the shared offsets are the same on both).
+ARCH_FIELDS = {
+    "x86_64": (
+        ("dirslash", 8),    # the known directory (rdir, else mandir) and "/", or 0 (R4, R5)
+    ),
+    "aarch64": (),
+}
+
 BIAS = 120   # base register = frame start + BIAS
 
 
-def layout() -> tuple[dict[str, int], int]:
-    """Biased offsets of every field, and the frame size rounded to 16."""
+def layout(arch: str) -> tuple[dict[str, int], int]:
+    """Biased offsets of every field of an arch's frame, and its size rounded to 16."""
     offsets, at = {}, 0
-    for name, size in FIELDS:
+    for name, size in FIELDS + ARCH_FIELDS[arch]:
         offsets[name] = at - BIAS
         at += size
     return offsets, (at + 15) & ~15

@@ -98,7 +98,7 @@ def template_source(arch: str) -> str:
 
 def render(arch: str) -> str:
     abi = abi_table.ARCHES[arch]
-    offsets, size = frame.layout()
+    offsets, size = frame.layout(arch)
     placed, string_offsets = place_strings(template_source(arch))
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(ASM_DIR / arch)),
