@@ -22,6 +22,7 @@ LIMITS = {
     "EXIT_CANNOT_EXEC": 126,  # R8: found but cannot be executed
     "EXIT_FAILURE": 125,      # R8: any other launcher failure
     "HEAP_CHUNK": 0x10000,    # the allocator maps at least this much more than a request
+    "MANIFEST_RELEASE": 1 << 20,  # scanned manifest pages are released in steps of this (R10)
 }
 
 # Flags and constants shared by both ABIs.
@@ -43,6 +44,7 @@ class Abi:
     stat_size: int = 0        # sizeof(struct stat)
     st_mode: int = 0          # offset of st_mode in struct stat
     st_size: int = 48         # offset of st_size in struct stat
+    page_size: int = 4096     # the smallest page the kernel may use
 
 
 X86_64 = Abi(
