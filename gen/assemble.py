@@ -26,6 +26,12 @@ class AssembleError(Exception):
 class Statement:
     line: int        # 1-based line in the rendered text
     text: str        # the statement, comment stripped
+    raw: str = ""    # the rendered line, comment included (it may say where it came from)
+
+    def where(self) -> str:
+        """The template file and line, else the rendered line."""
+        from .render import origin
+        return origin(self.raw) or f"rendered line {self.line}"
 
 
 def statements(text: str, comment: str) -> list[Statement]:
@@ -33,8 +39,28 @@ def statements(text: str, comment: str) -> list[Statement]:
     for number, raw in enumerate(text.splitlines(), 1):
         code = raw.split(comment, 1)[0].strip()
         if code:
-            out.append(Statement(number, code))
+            out.append(Statement(number, code, raw))
     return out
+
+
+def failing_statement(engine, stmts: list[Statement], errno: int) -> int:
+    """Index of the first statement at which assembly fails with ``errno``: the shortest
+    failing prefix, by bisection (keystone's own statement count is 0 for most errors;
+    a prefix that fails otherwise, on a label defined further on, counts as passing)."""
+    def fails(n: int) -> bool:
+        try:
+            engine.asm("\n".join(s.text for s in stmts[:n]), 0)
+        except keystone.KsError as error:
+            return error.errno == errno
+        return False
+    lo, hi = 1, len(stmts)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if fails(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo - 1
 
 
 def assemble(arch: str, text: str) -> bytes:
@@ -46,9 +72,8 @@ def assemble(arch: str, text: str) -> bytes:
     try:
         encoding, count = engine.asm(source, 0)
     except keystone.KsError as error:
-        done = error.get_asm_count() or 0
-        where = stmts[min(done, len(stmts) - 1)]
-        raise AssembleError(f"{arch}: line {where.line}: {where.text!r}: {error}") from None
+        where = stmts[failing_statement(engine, stmts, error.errno)]
+        raise AssembleError(f"{arch}: {where.where()}: {where.text!r}: {error}") from None
     if not encoding:
         raise AssembleError(f"{arch}: keystone returned no bytes")
     # keystone counts labels as statements and an x86 rep prefix as one more

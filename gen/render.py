@@ -2,6 +2,7 @@
 frame and the constant strings both architectures share."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jinja2
@@ -91,17 +92,46 @@ def place_strings(template_text: str) -> tuple[list[tuple[str, str]], dict[str, 
     return placed, offsets
 
 
-def template_source(arch: str) -> str:
+def template_source(arch: str, asm_dir: Path = ASM_DIR) -> str:
     """All template files of an arch, concatenated (to count string references)."""
-    return "".join(p.read_text() for p in sorted((ASM_DIR / arch).glob("*.j2")))
+    return "".join(p.read_text() for p in sorted((asm_dir / arch).glob("*.j2")))
 
 
-def render(arch: str) -> str:
+ORIGIN = re.compile(r"@([\w.-]+):(\d+)\s*$")
+
+
+class OriginLoader(jinja2.FileSystemLoader):
+    """Appends `<comment> @file:line` to every template line that is not a Jinja
+    statement, so each rendered line says where it came from: an assembler error then
+    names the template file and line (the comment is stripped before assembly)."""
+
+    def __init__(self, path: Path, comment: str):
+        super().__init__(str(path))
+        self.comment = comment
+
+    def get_source(self, environment, template):
+        source, filename, uptodate = super().get_source(environment, template)
+        lines = []
+        for number, line in enumerate(source.split("\n"), 1):
+            if line.strip() and not line.lstrip().startswith("{%"):
+                line = f"{line} {self.comment} @{template}:{number}"
+            lines.append(line)
+        return "\n".join(lines), filename, uptodate
+
+
+def origin(raw_line: str) -> str | None:
+    """`file:line` of a rendered line, from OriginLoader's note."""
+    match = ORIGIN.search(raw_line)
+    return f"{match.group(1)}:{match.group(2)}" if match else None
+
+
+def render(arch: str, asm_dir: Path = ASM_DIR) -> str:
+    from .assemble import MODES
     abi = abi_table.ARCHES[arch]
     offsets, size = frame.layout(arch)
-    placed, string_offsets = place_strings(template_source(arch))
+    placed, string_offsets = place_strings(template_source(arch, asm_dir))
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(ASM_DIR / arch)),
+        loader=OriginLoader(asm_dir / arch, MODES[arch][2]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
