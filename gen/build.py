@@ -38,7 +38,7 @@ def build(arch: str) -> dict[Path, str]:
     code = assemble.assemble(arch, text)
     labels = label_addresses(arch, text, code)
     module = HEADER.format(arch=arch)
-    module += f"\nCODE = bytes.fromhex(\n"
+    module += "\nCODE = bytes.fromhex(\n"
     hexed = code.hex()
     for i in range(0, len(hexed), 96):
         module += f'    "{hexed[i:i + 96]}"\n'
