@@ -18,7 +18,7 @@ from typing import List, Optional
 import pytest
 
 from testkit import mismatch
-from tinylaunch import EmitError, emit, model
+from tinylaunch import EmitError, emit, features, model
 from tinylaunch.abi import ARCHES
 from tinylaunch.emit import shipped_code
 from tinylaunch.spec import Spec
@@ -86,8 +86,9 @@ def arch_params() -> list:
                          if not_shipped(arch) else []) for arch in ARCH_NAMES]
 
 
-def text_size(arch: str) -> int:
-    return len(shipped_code(arch))
+def text_size(arch: str, spec: Optional[Spec] = None) -> int:
+    """Bytes of machine code in the launcher of spec (default: SPEC C1's variant)."""
+    return len(shipped_code(arch, features.C1 if spec is None else features.of(spec)))
 
 
 @dataclass
@@ -149,7 +150,7 @@ def launch(case: Case, **kw) -> emulator.Outcome:
     kw.setdefault("seed", seed_for(f"{case.arch}/{case.name}"))
     kw.setdefault("data_limit", case.data_limit)
     return emulator.run(case.blob, case.arch, case.fs, case.argv, case.envp, case.execfn,
-                        text_size=text_size(case.arch), **kw)
+                        text_size=text_size(case.arch, case.spec), **kw)
 
 
 def check(case: Case, **kw) -> emulator.Outcome:

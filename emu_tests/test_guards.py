@@ -49,7 +49,8 @@ ARCH_EXPECT = {"misaligned_sp_at_syscall": "not 16-byte aligned", "svc_not_zero"
 def patched(arch: str, asm: str) -> bytes:
     blob = bytearray(emit(S.C1_SPEC, arch))
     entry = parse_elf(bytes(blob)).e_entry
-    asm = asm.format(blob=text_size(arch))
+    # the first instruction-aligned address in the data blob (aarch64 branches by words)
+    asm = asm.format(blob=(text_size(arch) + 3) & ~3)
     code, _ = keystone.Ks(*KS[arch]).asm(asm, 0)
     blob[entry:entry + len(code)] = bytes(code)
     return bytes(blob)

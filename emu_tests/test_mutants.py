@@ -1,8 +1,9 @@
 """Acceptance: a broken launcher is caught.
 
-Each mutant changes one branch of the shipped code, found through the listing's labels
-(``src/tinylaunch/arch/<arch>.lst``, checked against the code bytes) and capstone - no
-address or size is hard-coded, so the mutants follow the code as it is rewritten:
+Each mutant changes one branch of the shipped code of a scenario's variant, found through
+the labels gen finds when it assembles that variant again (its code checked against the
+shipped bytes) and capstone - no address or size is hard-coded, so the mutants follow the
+code as it is rewritten:
 
 - ``prefix``: in ``scan_manifest``, the first conditional branch after the comparison
   with ``/`` (the test that a link is a prefix of the path at a segment boundary) gets
@@ -17,15 +18,16 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 
 import capstone as cs
 import pytest
 from hypothesis import HealthCheck, Phase, find, settings
 
 import scenarios as S
-import tinylaunch
+from gen import build, render
+from tinylaunch import features
 from tinylaunch.emit import shipped_code
+from tinylaunch.features import Features
 
 from .conftest import figure
 from .harness import arch_params, expected, launch, scenario_case
@@ -33,38 +35,22 @@ from .loader import EMU_ARCHES, parse_elf
 from .test_faults import run_faults
 from .test_fuzz import launch as fuzz_launch
 
-ARCH_DIR = Path(tinylaunch.__file__).resolve().parent / "arch"
-LINE = re.compile(r"^\s+([0-9a-f]{4,})\s+([0-9a-f]+)\s+(.*)$")
-LABEL = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):$")
-
-
 @lru_cache(maxsize=None)
-def labels(arch: str) -> dict:
-    """Label -> code offset, from the listing; every listed instruction's bytes must be
-    the shipped code's (a stale listing would point the mutants elsewhere)."""
-    code = shipped_code(arch)
-    out, pending = {}, []
-    for text in (ARCH_DIR / f"{arch}.lst").read_text().splitlines():
-        if m := LABEL.match(text):
-            pending.append(m.group(1))
-        elif m := LINE.match(text):
-            offset, hexed = int(m.group(1), 16), m.group(2)
-            assert code[offset:offset + len(hexed) // 2].hex() == hexed, f"{arch}.lst is stale at {offset:#x}"
-            for name in pending:
-                out[name] = offset
-            pending = []
-    return out
+def labels(arch: str, wanted: Features = features.C1) -> dict:
+    """Label -> code offset in a variant (gen assembles it again and checks that the
+    code is the shipped code, so a stale package would not point the mutants elsewhere)."""
+    return build.label_addresses(arch, render.render(arch, wanted), shipped_code(arch, wanted))
 
 
-def routine(arch: str, name: str):
+def routine(arch: str, name: str, wanted: Features = features.C1):
     """The instructions of routine ``name``: from its label to the next label that is
     not its own (its own labels share its name as a prefix, e.g. scan_byte)."""
     a = EMU_ARCHES[arch]
-    table = labels(arch)
+    table = labels(arch, wanted)
     start = table[name]
     stem = name.split("_")[0] + "_"
     ends = sorted(off for label, off in table.items() if off > start and not label.startswith(stem))
-    code = shipped_code(arch)
+    code = shipped_code(arch, wanted)
     md = cs.Cs(a.cs_arch, a.cs_mode)
     return list(md.disasm(code[start:ends[0] if ends else len(code)], start))
 
@@ -75,11 +61,12 @@ def is_conditional(arch: str, insn) -> bool:
     return insn.mnemonic.startswith("b.") or insn.mnemonic in ("cbz", "cbnz", "tbz", "tbnz")
 
 
-def branch_after(arch: str, name: str, operand: re.Pattern):
-    """The first conditional branch in routine ``name`` after an instruction whose
-    operands match ``operand``."""
+@lru_cache(maxsize=None)
+def branch_after(arch: str, name: str, operand: re.Pattern, wanted: Features = features.C1):
+    """The first conditional branch in routine ``name`` of a variant after an instruction
+    whose operands match ``operand``."""
     seen = False
-    for insn in routine(arch, name):
+    for insn in routine(arch, name, wanted):
         if seen and is_conditional(arch, insn):
             return insn
         seen = seen or bool(operand.search(insn.op_str))
@@ -122,36 +109,43 @@ def mutant(blob: bytes, at: int, new: bytes) -> bytes:
 
 
 PREFIX_SCENARIOS = [sc for sc in S.SCENARIOS if "unicorn" not in sc.cannot and "64mib" not in sc.name]
+SLASH = re.compile(r"0x2f\b")
+
+
+def prefix_mutant(case):
+    """The case with its variant's prefix test flipped (None: its variant has no scan)."""
+    wanted = features.of(case.spec)
+    if not wanted.runfiles:
+        return None
+    insn = branch_after(case.arch, "scan_manifest", SLASH, wanted)
+    return case.with_blob(mutant(case.blob, insn.address, flipped(case.arch, insn)))
 
 
 @pytest.mark.parametrize("arch", arch_params())
 def test_prefix_mutant_caught_by_table(arch):
-    insn = branch_after(arch, "scan_manifest", re.compile(r"0x2f\b"))
-    new = flipped(arch, insn)
-    caught = []
+    insn = branch_after(arch, "scan_manifest", SLASH)
+    caught, runs = [], 0
     for sc in PREFIX_SCENARIOS:
-        case = scenario_case(sc, arch)
-        case = case.with_blob(mutant(case.blob, insn.address, new))
+        case = prefix_mutant(scenario_case(sc, arch))
+        if case is None:
+            continue
+        runs += 1
         if launch(case, keep_log=False).observed() != expected(case):
             caught.append(sc.name)
-    figure(f"mutant prefix {arch}", f"mutant {arch} (scan_manifest +{insn.address:#x} {insn.mnemonic} flipped): "
-                                    f"{len(caught)} of {len(PREFIX_SCENARIOS)} scenarios differ from the model")
-    assert caught, f"{arch}: flipping {insn.mnemonic} {insn.op_str} at +{insn.address:#x} went unnoticed"
+    figure(f"mutant prefix {arch}", f"mutant {arch} (scan_manifest {insn.mnemonic} flipped, at +{insn.address:#x} "
+                                    f"in SPEC C1's variant): {len(caught)} of {runs} scenarios differ from the model")
+    assert caught, f"{arch}: flipping {insn.mnemonic} {insn.op_str} went unnoticed"
 
 
 @pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")   # big reprs of long lines
 @pytest.mark.parametrize("arch", arch_params())
 def test_prefix_mutant_caught_by_fuzzer(arch):
-    insn = branch_after(arch, "scan_manifest", re.compile(r"0x2f\b"))
-    new = flipped(arch, insn)
-
     tried = [0]
 
     def differs(sc) -> bool:
         tried[0] += 1
-        case = scenario_case(sc, arch)
-        case = case.with_blob(mutant(case.blob, insn.address, new))
-        return launch(case, keep_log=False).observed() != expected(case)
+        case = prefix_mutant(scenario_case(sc, arch))
+        return case is not None and launch(case, keep_log=False).observed() != expected(case)
 
     # Derandomised (the same examples every run) and not shrunk: the first difference is enough.
     found = find(fuzz_launch(), differs, settings=settings(
@@ -163,8 +157,8 @@ def test_prefix_mutant_caught_by_fuzzer(arch):
 
 @pytest.mark.parametrize("arch", arch_params())
 def test_stat_errors_mutant_caught_by_faults(arch):
-    insn = branch_after(arch, "resolve_rlocation", re.compile(r"(#|-)0x14\b|#20\b"))
     case = scenario_case(S.BY_NAME["minimal"], arch)
+    insn = branch_after(arch, "resolve_rlocation", re.compile(r"(#|-)0x14\b|#20\b"), features.of(case.spec))
     case = case.with_blob(mutant(case.blob, insn.address, unconditional(arch, insn)))
     runs, changed, failures = run_faults(case, arch)
     assert failures, f"{arch}: ignoring stat errors at +{insn.address:#x} went unnoticed in {runs} fault runs"

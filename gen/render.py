@@ -8,6 +8,7 @@ from pathlib import Path
 import jinja2
 
 from tinylaunch import abi as abi_table
+from tinylaunch.features import C1, Features
 from . import frame
 
 ASM_DIR = Path(__file__).resolve().parent.parent / "asm"
@@ -43,6 +44,9 @@ STRINGS = (
 )
 
 
+STRING_LABELS = {label for label, _ in STRINGS} | {"errno_names"}
+
+
 def cstring(text: str) -> str:
     """A NUL-terminated string as one .byte line (keystone's string directives differ
     between modes; bytes read the same everywhere)."""
@@ -58,12 +62,13 @@ def errno_table() -> str:
     return "".join(chr(abi_table.ERRNO[name]) + name + "\0" for name in abi_table.NAMED_ERRNOS)
 
 
-def place_strings(template_text: str) -> tuple[list[tuple[str, str]], dict[str, int]]:
-    """Lay out the strings: the most referenced first (so most are within an 8-bit
-    displacement of the base), and a string that ends a placed one shares its bytes.
-    Returns the placed (label, text) list and every label's biased offset."""
-    entries = list(STRINGS) + [("errno_names", errno_table())]
-    uses = {label: template_text.count(f"S.{label} ") for label, _ in entries}
+def place_strings(uses: dict[str, int]) -> tuple[list[tuple[str, str]], dict[str, int]]:
+    """Lay out the strings a variant references (uses: label -> references): the most
+    referenced first (so most are within an 8-bit displacement of the base), and a
+    string that ends a placed one shares its bytes.  Returns the placed (label, text)
+    list and every used label's biased offset."""
+    entries = [(label, text) for label, text in list(STRINGS) + [("errno_names", errno_table())]
+               if uses.get(label)]
     order = sorted(range(len(entries)), key=lambda i: (-uses[entries[i][0]], i))
     # longest first within the sharing pass so that suffixes find their host
     placed, offsets, at = [], {}, 0
@@ -92,9 +97,21 @@ def place_strings(template_text: str) -> tuple[list[tuple[str, str]], dict[str, 
     return placed, offsets
 
 
-def template_source(arch: str, asm_dir: Path = ASM_DIR) -> str:
-    """All template files of an arch, concatenated (to count string references)."""
-    return "".join(p.read_text() for p in sorted((asm_dir / arch).glob("*.j2")))
+class StringUses:
+    """Stands in for the string offsets while a variant is rendered the first time:
+    counts each reference (every one renders to offset 0)."""
+
+    def __init__(self):
+        self.uses: dict[str, int] = {}
+
+    def __getattr__(self, label: str) -> int:
+        if label.startswith("__"):
+            raise AttributeError(label)
+        self.uses[label] = self.uses.get(label, 0) + 1
+        return 0
+
+    def items(self):
+        return []
 
 
 ORIGIN = re.compile(r"@([\w.-]+):(\d+)\s*$")
@@ -125,11 +142,13 @@ def origin(raw_line: str) -> str | None:
     return f"{match.group(1)}:{match.group(2)}" if match else None
 
 
-def render(arch: str, asm_dir: Path = ASM_DIR) -> str:
-    from .assemble import MODES
+def render(arch: str, features: Features = C1, asm_dir: Path = ASM_DIR) -> str:
+    """The assembly text of arch's launcher variant for features (V in the templates).
+    Rendered twice: once to count which strings the variant references, once with
+    only those strings laid out."""
+    from .assemble import MODES, statements
     abi = abi_table.ARCHES[arch]
     offsets, size = frame.layout(arch)
-    placed, string_offsets = place_strings(template_source(arch, asm_dir))
     env = jinja2.Environment(
         loader=OriginLoader(asm_dir / arch, MODES[arch][2]),
         undefined=jinja2.StrictUndefined,
@@ -138,9 +157,17 @@ def render(arch: str, asm_dir: Path = ASM_DIR) -> str:
     env.filters["cstring"] = cstring
     env.filters["chr"] = chr
     template = env.get_template("launcher.s.j2")
-    return template.render(
+    context = dict(
         abi=abi, SYS=abi.syscalls, C=abi_table.CONST, E=abi_table.ERRNO, L=abi_table.LIMITS,
         CH={"NL": 10, "SP": 32, "BACKSLASH": 92},
-        F=offsets, FRAME_SIZE=size, BIAS=frame.BIAS,
-        PLACED_STRINGS=placed, S=string_offsets, STR_BIAS=STR_BIAS,
+        F=offsets, FRAME_SIZE=size, BIAS=frame.BIAS, V=features, STR_BIAS=STR_BIAS,
     )
+    counter = StringUses()
+    first = template.render(**context, PLACED_STRINGS=[], S=counter)
+    # aarch64 names its strings as symbols (adr x0, s_debug); x86_64 as S.label offsets
+    words = re.findall(r"[A-Za-z_]\w*", "\n".join(s.text for s in statements(first, MODES[arch][2])))
+    for word in words:
+        if word in STRING_LABELS:
+            counter.uses[word] = counter.uses.get(word, 0) + 1
+    placed, string_offsets = place_strings(counter.uses)
+    return template.render(**context, PLACED_STRINGS=placed, S=string_offsets)

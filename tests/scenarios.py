@@ -26,6 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Mapping, Optional, Union
 
+from tinylaunch import features
+from tinylaunch.features import Features
 from tinylaunch.spec import Argv0Literal, EnvOp, Literal, Rlocation, Spec
 from spec_examples import C1_EXAMPLE
 from worlds import (
@@ -653,6 +655,36 @@ scenario("c1_example_debug", "C1 R9", world(Launcher(APP), bazel(APP, C1_ENTRIES
          env=C1_ENV + ("TINYLAUNCH_DEBUG=1", "BAZEL_TARGET=//kept"))
 scenario("c1_example_bazel_run", "C1 R3 R7", world(Launcher(APP), bazel(APP, C1_ENTRIES, "both")), C1_SPEC,
          execfn="../../app", argv=("../../app",), cwd="bin/app.runfiles/_main", env=())
+
+# Code variants: every feature set the generator ships a variant for (tinylaunch.features),
+# each with all it can do - every env op kind, its argv0 mode, an rlocation argument and
+# env value when it has runfiles - in directory mode and (traced) manifest-only mode.
+VARIANT_DATA = "_main/data/d.txt"
+
+
+def variant_spec(wanted: Features) -> Spec:
+    value = Rlocation(VARIANT_DATA) if wanted.runfiles else Literal("/lit")
+    env = (EnvOp("set", "S", value), EnvOp("default", "HOME", Literal("/no")), EnvOp("default", "D", Literal("d")),
+           EnvOp("unset", "LANG"), EnvOp("prepend", "PATH", value),
+           EnvOp("append", "PATH", Literal("/tail"), separator=";")) if wanted.env else ()
+    return Spec(PROG if wanted.runfiles else Literal(ROOT + "/tools/probe"),
+                args=(Literal("-x"),) + ((Rlocation(VARIANT_DATA),) if wanted.runfiles else ()),
+                env=env, export_runfiles_env=wanted.export,
+                argv0=Argv0Literal("named") if wanted.argv0 == "literal" else wanted.argv0)
+
+
+for _wanted in features.ALL:
+    _spec = variant_spec(_wanted)
+    assert features.of(_spec) == _wanted, _wanted
+    _name = "variant_" + _wanted.name.replace(" ", "_")
+    if not _wanted.runfiles:
+        scenario(_name, "R2 R5 R6 R9 variants", world(Launcher(APP), Probe("tools/probe")), _spec,
+                 argv=("app", "arg"), env=BASE_ENV + ("TINYLAUNCH_DEBUG=1",))
+        continue
+    for _layout in ("dir", "manifest"):
+        scenario(f"{_name}_{_layout}", "R3 R4 R5 R6 R7 R9 variants",
+                 app({P: Probe(), VARIANT_DATA: File(data=b"d")}, _layout), _spec, argv=("app", "arg"),
+                 env=BASE_ENV + (("TINYLAUNCH_DEBUG=1",) if _layout == "manifest" else ()))
 
 BY_NAME = {s.name: s for s in SCENARIOS}
 assert len(BY_NAME) == len(SCENARIOS), "scenario names must be unique"

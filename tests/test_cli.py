@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from spec_examples import C1_EXAMPLE, C1_EXAMPLE_JSON, HAND_PICKED
-from tinylaunch import cli, emit, inspect
+from tinylaunch import cli, emit, features, inspect
 from tinylaunch.emit import EmitError, shipped_code
 from tinylaunch.spec import Argv0Literal, EnvOp, Literal, Rlocation, Spec, spec_to_json
 
 
-X86_64_CODE = shipped_code("x86_64")
+X86_64_C1_CODE = shipped_code("x86_64", features.of(C1_EXAMPLE))
 
 
 @pytest.fixture
@@ -99,8 +99,8 @@ def test_inspect_round_trip(spec):
     assert found.spec == spec
     assert found.arch == "x86_64"
     blob_size = found.sizes["total"]
-    assert found.sizes == {"headers": 176, "code": len(X86_64_CODE), "data": blob_size - 176 - len(X86_64_CODE),
-                           "total": blob_size}
+    code = len(shipped_code("x86_64", features.of(spec)))
+    assert found.sizes == {"headers": 176, "code": code, "data": blob_size - 176 - code, "total": blob_size}
 
 
 def test_inspect_command(tmp_path, capsys):
@@ -110,8 +110,8 @@ def test_inspect_command(tmp_path, capsys):
     out = capsys.readouterr().out
     head, spec_json = out.split("spec:\n")
     assert head.splitlines() == [
-        "arch: x86_64", "headers: 176 bytes", f"code: {len(X86_64_CODE)} bytes",
-        f"data: {launcher.stat().st_size - 176 - len(X86_64_CODE)} bytes", f"total: {launcher.stat().st_size} bytes",
+        "arch: x86_64", "headers: 176 bytes", f"code: {len(X86_64_C1_CODE)} bytes",
+        f"data: {launcher.stat().st_size - 176 - len(X86_64_C1_CODE)} bytes", f"total: {launcher.stat().st_size} bytes",
     ]
     assert json.loads(spec_json) == spec_to_json(C1_EXAMPLE)
 
@@ -127,7 +127,7 @@ def test_inspect_rejects_what_is_not_a_launcher(tmp_path, capsys):
 def test_inspect_rejects_foreign_code():
     blob = bytearray(emit(C1_EXAMPLE, "x86_64"))
     blob[176] ^= 0xFF
-    with pytest.raises(EmitError, match="code differs from the shipped code"):
+    with pytest.raises(EmitError, match="not a launcher of this tinylaunch version"):
         inspect(bytes(blob))
 
 

@@ -18,7 +18,7 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 from spec_examples import C1_EXAMPLE, C1_EXAMPLE_JSON, HAND_PICKED
-from tinylaunch import cli, elf, emit
+from tinylaunch import cli, elf, emit, features
 from tinylaunch.emit import shipped_code
 from tinylaunch.spec import parse_spec
 from tinylaunch.abi import ARCHES
@@ -162,7 +162,7 @@ def test_emitted_launchers_are_clean(spec, arch, caplog):
     blob = emit(spec, arch)
     parsed = parse_quietly(blob, caplog)
     assert parsed.header.e_machine == PYELFTOOLS_MACHINE[arch]
-    code = shipped_code(arch)
+    code = shipped_code(arch, features.of(spec))
     assert elf.read(blob) == (arch, blob[176:])
     assert blob[176:176 + len(code)] == code
 

@@ -1,6 +1,6 @@
 """The code the package ships is what its templates say (SPEC R12).
 
-Three independent checks per shipped architecture:
+Three independent checks per shipped architecture and code variant:
 - `gen` reproduces src/tinylaunch/arch/ from asm/ bit for bit (keystone);
 - GNU as, a second assembler, makes the same bytes of the same rendered source, so a
   keystone mis-encoding cannot hide behind a self-consistent regeneration;
@@ -20,8 +20,10 @@ pytest.importorskip("keystone")
 pytest.importorskip("jinja2")
 pytest.importorskip("capstone")
 
-from gen import assemble, build, listing, render  # noqa: E402
+from gen import assemble, build, listing, reach, render  # noqa: E402
+from tinylaunch import features  # noqa: E402
 from tinylaunch.emit import shipped_code  # noqa: E402
+from tinylaunch.features import Features  # noqa: E402
 
 GNU_AS = {
     "x86_64": (["as", "--64"], ".intel_syntax noprefix\n"),
@@ -42,10 +44,14 @@ ALIASES = {
 ARCHES = build.ARCHES
 
 
-def instruction_statements(arch: str) -> list[str]:
+VARIANTS = [pytest.param(arch, wanted, id=f"{arch}-{wanted.name.replace(' ', '-')}")
+            for arch in ARCHES for wanted in features.ALL]
+
+
+def instruction_statements(arch: str, wanted: Features) -> list[str]:
     """The rendered template's instructions, labels and data directives left out."""
     _, _, comment = assemble.MODES[arch]
-    text = render.render(arch)
+    text = render.render(arch, wanted)
     out = []
     for stmt in assemble.statements(text, comment):
         if stmt.text.endswith(":") or stmt.text.startswith("."):
@@ -54,8 +60,8 @@ def instruction_statements(arch: str) -> list[str]:
     return out
 
 
-def strings_offset(arch: str) -> int:
-    text = render.render(arch)
+def strings_offset(arch: str, wanted: Features) -> int:
+    text = render.render(arch, wanted)
     return build.label_addresses(arch, text, assemble.assemble(arch, text))["strings"]
 
 
@@ -74,12 +80,12 @@ def test_gen_reproduces_shipped_files(arch):
     assert not stale, f"run `python -m gen`: {stale}"
 
 
-@pytest.mark.parametrize("arch", ARCHES)
-def test_gnu_as_makes_the_same_bytes(arch, tmp_path):
+@pytest.mark.parametrize("arch, wanted", VARIANTS)
+def test_gnu_as_makes_the_same_bytes(arch, wanted, tmp_path):
     command, prologue = GNU_AS[arch]
     require(shutil.which(command[0]) is not None, f"{command[0]} (binutils) is not installed")
     _, _, comment = assemble.MODES[arch]
-    stmts = assemble.statements(render.render(arch), comment)
+    stmts = assemble.statements(render.render(arch, wanted), comment)
     source = tmp_path / "launcher.s"
     source.write_text(prologue + ".text\n" + "\n".join(s.text for s in stmts) + "\n")
     obj = tmp_path / "launcher.o"
@@ -88,7 +94,7 @@ def test_gnu_as_makes_the_same_bytes(arch, tmp_path):
     objcopy = "objcopy" if arch == "x86_64" else "aarch64-linux-gnu-objcopy"
     require(shutil.which(objcopy) is not None, f"{objcopy} is not installed")
     subprocess.run([objcopy, "-O", "binary", "-j", ".text", str(obj), str(binary)], check=True)
-    gnu, shipped = binary.read_bytes(), shipped_code(arch)
+    gnu, shipped = binary.read_bytes(), shipped_code(arch, wanted)
     if gnu != shipped:
         at = next((i for i, (a, b) in enumerate(zip(gnu, shipped)) if a != b), min(len(gnu), len(shipped)))
         near = [f"{a:04x} {text}" for a, _, text in listing.disassemble(arch, shipped, len(shipped))
@@ -97,14 +103,28 @@ def test_gnu_as_makes_the_same_bytes(arch, tmp_path):
                     f"({len(shipped)} vs {len(gnu)} bytes); shipped code there:\n" + "\n".join(near))
 
 
-@pytest.mark.parametrize("arch", ARCHES)
-def test_disassembly_matches_template(arch):
-    code = shipped_code(arch)
-    end = strings_offset(arch)
+@pytest.mark.parametrize("arch, wanted", VARIANTS)
+def test_disassembly_matches_template(arch, wanted):
+    code = shipped_code(arch, wanted)
+    end = strings_offset(arch, wanted)
     decoded = listing.disassemble(arch, code, end)
     assert sum(len(raw) for _, raw, _ in decoded) == end, "capstone did not decode every code byte"
-    written = instruction_statements(arch)
+    written = instruction_statements(arch, wanted)
     assert len(decoded) == len(written), (
         f"{len(written)} template instructions, {len(decoded)} decoded")
     for (address, _, text), source in zip(decoded, written):
         assert mnemonic(text) == mnemonic(source), f"{address:#06x}: template {source!r}, shipped {text!r}"
+
+
+@pytest.mark.parametrize("arch, wanted", VARIANTS)
+def test_variant_has_no_dead_code(arch, wanted):
+    """A feature guard that drops a routine's callers must drop the routine too."""
+    assert reach.unreachable(arch, render.render(arch, wanted)) == []
+
+
+def test_dead_code_is_found():
+    """What the check above relies on: a routine nobody calls or falls into is reported,
+    one reached by fall-through or by a reference is not."""
+    text = "\n".join(["_start:", "call used", "jmp _start", "unused:", "ret", "used:", "nop",
+                      "fallen_into:", "ret", "strings:"])
+    assert reach.unreachable("x86_64", text) == ["unused"]
