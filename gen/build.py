@@ -47,11 +47,10 @@ def build(arch: str) -> dict[Path, str]:
     module = HEADER.format(arch=arch) + "\nVARIANTS = {\n"
     for wanted in features.ALL:
         _, code = variant(arch, wanted)
-        module += f'    "{wanted.name}": bytes.fromhex(\n'
-        hexed = code.hex()
-        for i in range(0, len(hexed), 96):
-            module += f'        "{hexed[i:i + 96]}"\n'
-        module += "    ),\n"
+        # one line per variant: the variants share most of their bytes, and wrapped
+        # lines would repeat as runs of identical lines; the listing is for reading
+        module += f'    "{wanted.name}": bytes.fromhex("{code.hex()}"),\n'
+
     module += "}\n"
     text, code = variant(arch, features.C1)
     labels = label_addresses(arch, text, code)
