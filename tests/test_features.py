@@ -6,7 +6,7 @@ import pytest
 
 import scenarios as S
 from spec_examples import C1_EXAMPLE
-from tinylaunch import emit, features
+from tinylaunch import emit, features, inspect
 from tinylaunch.abi import ARCHES
 from tinylaunch.emit import shipped_code, shipped_variants
 from tinylaunch.features import Features
@@ -57,3 +57,12 @@ def test_fewer_features_less_code(arch):
         for b in features.ALL:
             if fewer(a, b):
                 assert sizes[a] < sizes[b], f"{arch}: {a.name} {sizes[a]} >= {b.name} {sizes[b]}"
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_inspect_finds_every_variant(arch):
+    for wanted in features.ALL:
+        spec = S.instantiate(S.variant_spec(wanted), "/r")
+        found = inspect(emit(spec, arch))
+        assert found.spec == spec
+        assert found.sizes["code"] == len(shipped_code(arch, wanted))
