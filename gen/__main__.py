@@ -1,6 +1,7 @@
 """Regenerate what the package ships from asm/: `python -m gen` writes
 src/tinylaunch/arch/<arch>.py (the code variants) and <arch>.lst (a listing);
-`python -m gen --check` fails when they differ from a fresh assembly (SPEC R12)."""
+`python -m gen --check` fails when they differ from a fresh assembly (SPEC R12);
+`python -m gen --sizes` prints every variant's code size from a fresh assembly."""
 from __future__ import annotations
 
 import argparse
@@ -11,12 +12,25 @@ from tinylaunch import features
 from . import build
 
 
+def print_sizes(arches: list[str]) -> None:
+    """A table: one row per feature set, code + strings bytes per arch."""
+    print("| variant | " + " | ".join(arches) + " |")
+    print("|---|" + "---:|" * len(arches))
+    for wanted in features.ALL:
+        sizes = [f"{len(build.variant(arch, wanted)[1]):,}" for arch in arches]
+        print(f"| {wanted.name} | " + " | ".join(sizes) + " |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gen", description=__doc__)
     parser.add_argument("--check", action="store_true", help="compare, write nothing")
+    parser.add_argument("--sizes", action="store_true", help="print the variants' code sizes, write nothing")
     parser.add_argument("arches", nargs="*", default=list(build.ARCHES))
     args = parser.parse_args(argv)
     stale = []
+    if args.sizes:
+        print_sizes(args.arches)
+        return 0
     for arch in args.arches:
         outputs = build.build(arch)
         if args.check:
