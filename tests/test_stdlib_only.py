@@ -67,29 +67,31 @@ def test_pip_install_into_fresh_venv(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
+    # The venv sees only what is installed in it, whatever PYTHONPATH the tests run with.
+    clean = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
     # Build isolation fetches the build backend (setuptools) from the index: the venv
     # stays clean, and nothing on the test machine is assumed beyond python and pip.
     install = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--quiet", str(source)],
-                             capture_output=True, text=True)
+                             capture_output=True, text=True, env=clean)
     if install.returncode != 0 and not os.environ.get("CI") and pip_cannot_reach_an_index(install.stdout + install.stderr):
         pytest.skip("no package index reachable to fetch the build backend (CI runs this)")
     assert install.returncode == 0, install.stdout + install.stderr
 
     for tool in BUILD_TOOLS:
-        assert subprocess.run([str(python), "-c", f"import {tool}"], capture_output=True).returncode != 0, tool
+        assert subprocess.run([str(python), "-c", f"import {tool}"], capture_output=True, env=clean).returncode != 0, tool
 
     out = tmp_path / "launcher"
     tinylaunch = venv / "bin" / "tinylaunch"
     emitted = subprocess.run([str(tinylaunch), "emit", "--arch", "x86_64", "-o", str(out),
                               "--program-path", "/bin/echo", "--arg", "from the venv", "--no-export-runfiles-env"],
-                             capture_output=True, text=True, cwd=tmp_path)
+                             capture_output=True, text=True, cwd=tmp_path, env=clean)
     assert emitted.returncode == 0, emitted.stderr
     assert stat.S_IMODE(out.stat().st_mode) == 0o755
-    inspected = subprocess.run([str(tinylaunch), "inspect", str(out)], capture_output=True, text=True)
+    inspected = subprocess.run([str(tinylaunch), "inspect", str(out)], capture_output=True, text=True, env=clean)
     assert inspected.returncode == 0 and "arch: x86_64" in inspected.stdout, inspected.stderr
 
     site_packages = subprocess.run([str(python), "-c", "import tinylaunch, os; print(os.path.dirname(tinylaunch.__file__))"],
-                                   capture_output=True, text=True, check=True).stdout.strip()
+                                   capture_output=True, text=True, check=True, env=clean).stdout.strip()
     assert Path(site_packages, "arch", "x86_64.lst").is_file(), "the listing ships beside the code"
     assert not site_packages.startswith(str(REPO)), "the venv must use its own installed copy"
 
