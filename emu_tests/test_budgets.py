@@ -42,13 +42,13 @@ class Budget:
     stack: int            # bytes
 
 
-# Measured with `python3 -m pytest emu_tests/test_budgets.py -s`: x86_64 at the commit that
-# made strlen SSE2 and concat measure once and copy 8 bytes a step (its stack grew by 16
-# bytes for the measured lengths); aarch64 at the commit that made its strend NEON 8 bytes a
-# step and concat measure once and copy 8 bytes a step.
+# Measured with `python3 -m pytest emu_tests/test_budgets.py -s` at the merges of the issue 7
+# work: each arch's 64-byte newline-mask manifest scan and its size pass.  The directory-mode
+# count moves by up to ~30 with the code size alone (the word/16-byte string loops meet the
+# constant strings and the blob at other alignments).
 BUDGETS = {
-    "x86_64": Budget(c1_dir=3900, per_byte=0.535, stack=432),  # at its bitmask manifest scan
-    "aarch64": Budget(c1_dir=3729, per_byte=0.470, stack=368),  # at its newline-mask manifest scan
+    "x86_64": Budget(c1_dir=3732, per_byte=0.535, stack=432),
+    "aarch64": Budget(c1_dir=3729, per_byte=0.470, stack=368),
 }
 # Issue 5's acceptance limits.
 C1_DIR_LIMIT = 4000
