@@ -1,5 +1,6 @@
 """The aarch64 launcher under qemu-user, against the x86_64 launcher run natively and the
-reference model, scenario by scenario (tests/scenarios.py), plus its size budget.
+reference model, scenario by scenario (tests/scenarios.py). Its size budget is with the
+x86_64 one in test_native.py.
 
 Each scenario's world is built once; the x86_64 launcher runs in it natively, then the
 aarch64 launcher replaces it at the same paths and runs under qemu-aarch64-static. There
@@ -30,7 +31,7 @@ import pytest
 
 import scenarios as S
 import test_native as N
-from conftest import note, require
+from conftest import require
 from scenarios import APP, BASE_ENV, P, PROG, ROOT, Scenario, manifest_app, world
 from tinylaunch.spec import Literal, Rlocation, Spec
 from worlds import File, Launcher, Probe, manifest_line
@@ -38,9 +39,6 @@ from worlds import File, Launcher, Probe, manifest_line
 QEMU = "qemu-aarch64-static"
 X86 = N.Runner("native", "x86_64")
 ARM = N.Runner("qemu", "aarch64", (QEMU,))
-
-# SPEC C1's example launcher for aarch64: headers + code + strings + its data blob.
-AARCH64_BUDGET = 3072
 
 empty_argv_seen = N.empty_argv_seen     # the fixture, shared with the native suite
 
@@ -188,16 +186,3 @@ def test_exec_errno_80(tmp_path, probe, spawn, filler, empty_argv_seen, bad_inte
     sc = _extra("exec_errno_80", world(Launcher(APP)),
                 Spec(Literal(str(bad_interpreter_program)), export_runfiles_env=False))
     test_aarch64_vs_x86(sc, tmp_path, probe, spawn, filler, empty_argv_seen)
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="launcher: aarch64 code+strings within the 3,072-byte budget not implemented yet")
-def test_c1_example_size_aarch64():
-    from tinylaunch import emit, inspect
-    blob = emit(S.C1_SPEC, "aarch64")
-    sizes = inspect(blob).sizes
-    line = (f"SPEC C1 example launcher, aarch64: {len(blob)} bytes (headers {sizes['headers']}, "
-            f"code+strings {sizes['code']}, data {sizes['data']}; budget {AARCH64_BUDGET})")
-    note(line)
-    print(line)
-    assert len(blob) <= AARCH64_BUDGET, line
