@@ -39,7 +39,7 @@ for arch in x86_64 aarch64; do
     run=("$work/bin/greet")
     [[ $arch == aarch64 ]] && run=(qemu-aarch64-static "$work/bin/greet")
     echo "== $arch launcher: $(stat -c %s "$work/bin/greet") bytes"
-    tinylaunch inspect "$work/bin/greet" | head -5
+    tinylaunch inspect "$work/bin/greet" | sed -n 1,5p
     echo "-- directory mode (runfiles tree beside the launcher)"
     "${run[@]}" world
     echo "-- manifest only (RUNFILES_MANIFEST_FILE, no tree)"

@@ -212,3 +212,16 @@ def test_explain_failure(tmp_path):
     result = run_cli("explain", str(launcher), cwd=tmp_path, env={"PATH": os.environ.get("PATH", "/bin")})
     assert result.returncode == 1
     assert result.stdout.splitlines() == ["fails with exit status 127:", "  tinylaunch: no runfiles: _main/missing"]
+
+
+def test_inspect_into_a_closed_pipe_is_quiet(tmp_path):
+    """`tinylaunch inspect X | head -1`: the reader leaves early; no traceback, no message."""
+    launcher = tmp_path / "launcher"
+    launcher.write_bytes(emit(C1_EXAMPLE, "x86_64"))
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    src = str(Path(__file__).resolve().parent.parent / "src")
+    result = subprocess.run([sys.executable, "-m", "tinylaunch.cli", "inspect", str(launcher)], stdout=write_end,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": src})
+    os.close(write_end)
+    assert (result.returncode, result.stderr) == (1, "")

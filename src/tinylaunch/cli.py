@@ -278,6 +278,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, SpecError) as error:
         print(f"tinylaunch: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (`tinylaunch inspect X | head -5`): stop quietly, and keep
+        # the interpreter's final flush of stdout from failing again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
     except (OSError, ValueError) as error:
         detail = f"{error.filename}: {error.strerror}" if isinstance(error, OSError) and error.strerror else error
         print(f"tinylaunch: error: {detail}", file=sys.stderr)
