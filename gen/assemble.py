@@ -5,6 +5,7 @@ is silently dropped, so comments are stripped before assembly; a statement that 
 no bytes is an error, never a silent gap."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import keystone
@@ -16,6 +17,7 @@ MODES = {
 
 
 REP_PREFIXES = {"rep", "repe", "repz", "repne", "repnz"}
+LABEL = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):$")     # a statement that defines a label
 
 
 class AssembleError(Exception):

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import re
 
-from .assemble import MODES, statements
+from .assemble import LABEL, MODES, statements
 
-LABEL = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):$")
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Statements after which execution does not go on to the next one.
 ENDS_FLOW = {

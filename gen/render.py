@@ -65,9 +65,8 @@ def errno_table() -> str:
 def place_strings(uses: dict[str, int]) -> tuple[list[tuple[str, str]], dict[str, int]]:
     """Lay out the strings a variant references (uses: label -> references): the most
     referenced per byte first (so most references are within an 8-bit displacement of
-    the base), and a
-    string that ends a placed one shares its bytes.  Returns the placed (label, text)
-    list and every used label's biased offset."""
+    the base), and a string that ends a placed one shares its bytes.  Returns the placed
+    (label, text) list and every used label's biased offset."""
     entries = [(label, text) for label, text in list(STRINGS) + [("errno_names", errno_table())]
                if uses.get(label)]
     # references per byte: what the 8-bit window holds should serve the most references
