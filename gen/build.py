@@ -42,15 +42,14 @@ def variant(arch: str, wanted: Features) -> tuple[str, bytes]:
 
 
 def build(arch: str) -> dict[Path, str]:
+    built = {wanted: variant(arch, wanted) for wanted in features.ALL}
     module = HEADER.format(arch=arch) + "\nVARIANTS = {\n"
-    for wanted in features.ALL:
-        _, code = variant(arch, wanted)
+    for wanted, (_, code) in built.items():
         # one line per variant: the variants share most of their bytes, and wrapped
         # lines would repeat as runs of identical lines; the listing is for reading
         module += f'    "{wanted.name}": bytes.fromhex("{code.hex()}"),\n'
-
     module += "}\n"
-    text, code = variant(arch, features.C1)
+    text, code = built[features.C1]
     labels = label_addresses(arch, text, code)
     return {
         OUT_DIR / f"{arch}.py": module,
