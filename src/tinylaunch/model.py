@@ -432,12 +432,12 @@ def _resolve_through_manifest(p: bytes, sources: Sources) -> bytes:
                 fail(b"path too long", p, ST_LAUNCHER)
             return result
         if hops == MAX_HOPS:
-            fail(b"manifest chain too long", p, ST_LAUNCHER)
+            fail(b"too many hops", p, ST_LAUNCHER)
         hops += 1
         dirname = link[:link.rfind(b"/")] if b"/" in link else b""
         q = normalise(dirname + b"/" + target + tail)
         if q is None:
-            fail(b"manifest chain escapes root", p, ST_LAUNCHER)
+            fail(b"chain escapes root", p, ST_LAUNCHER)
         if len(q) >= PATH_LIMIT:
             fail(b"path too long", p, ST_LAUNCHER)
         path = q
