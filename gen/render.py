@@ -27,6 +27,7 @@ STRINGS = (
     ("s_slash", "/"),
     ("s_prefix", "tinylaunch: "),
     ("s_colon", ": "),
+    ("s_colon_errno", ": errno "),
     ("s_arrow", " -> "),
     ("s_exec", "exec "),
     ("s_arg", "arg "),
@@ -65,12 +66,14 @@ def errno_table() -> str:
 def place_strings(uses: dict[str, int]) -> tuple[list[tuple[str, str]], dict[str, int]]:
     """Lay out the strings a variant references (uses: label -> references): the most
     referenced per byte first (so most references are within an 8-bit displacement of
-    the base), and a string that ends a placed one shares its bytes.  Returns the placed
-    (label, text) list and every used label's biased offset."""
+    the base), and a string that ends a placed one shares its bytes; the errno table comes
+    last, after at least one string, whose NUL starts aarch64's fail_errno walk.  Returns
+    the placed (label, text) list and every used label's biased offset."""
     entries = [(label, text) for label, text in list(STRINGS) + [("errno_names", errno_table())]
                if uses.get(label)]
     # references per byte: what the 8-bit window holds should serve the most references
-    order = sorted(range(len(entries)), key=lambda i: (-uses[entries[i][0]] / (len(entries[i][1].encode()) + 1), i))
+    order = sorted(range(len(entries)), key=lambda i: (entries[i][0] == "errno_names",
+                                                       -uses[entries[i][0]] / (len(entries[i][1].encode()) + 1), i))
     # longest first within the sharing pass so that suffixes find their host
     placed, offsets, at = [], {}, 0
     hosts: list[tuple[int, bytes]] = []
@@ -91,6 +94,8 @@ def place_strings(uses: dict[str, int]) -> tuple[list[tuple[str, str]], dict[str
         start[i] = at
         placed.append(entries[i])
         at += len(entries[i][1].encode()) + 1
+    if "errno_names" in uses:
+        assert placed[-1][0] == "errno_names" and len(placed) > 1, "the errno table must follow a string"
     for i, (j, delta) in share.items():
         start[i] = start[j] + delta
     for i, (label, _) in enumerate(entries):
