@@ -27,6 +27,8 @@ STRINGS = (
     ("s_slash", "/"),
     ("s_prefix", "tinylaunch: "),
     ("s_colon", ": "),
+    ("s_colon_errno", ": errno "),
+    ("s_colon_e", ": E"),
     ("s_arrow", " -> "),
     ("s_exec", "exec "),
     ("s_arg", "arg "),
@@ -44,7 +46,8 @@ STRINGS = (
 )
 
 
-STRING_LABELS = {label for label, _ in STRINGS} | {"errno_names"}
+ERRNO_TABLES = ("errno_names", "errno_tails")
+STRING_LABELS = {label for label, _ in STRINGS} | set(ERRNO_TABLES)
 
 
 def cstring(text: str) -> str:
@@ -57,20 +60,24 @@ def cstring(text: str) -> str:
 STR_BIAS = 128   # the strings base register points this far into the strings
 
 
-def errno_table() -> str:
-    """R8's errno names as one string: errno byte, name, NUL, ..., and a final NUL."""
-    return "".join(chr(abi_table.ERRNO[name]) + name + "\0" for name in abi_table.NAMED_ERRNOS)
+def errno_table(skip: int = 0) -> str:
+    """R8's errno names as one string: errno byte, name, NUL, ..., and a final NUL.  With
+    skip, each name without its first skip letters (errno_tails: without the "E" every
+    name starts with, which the code prints before it)."""
+    return "".join(chr(abi_table.ERRNO[name]) + name[skip:] + "\0" for name in abi_table.NAMED_ERRNOS)
 
 
 def place_strings(uses: dict[str, int]) -> tuple[list[tuple[str, str]], dict[str, int]]:
     """Lay out the strings a variant references (uses: label -> references): the most
     referenced per byte first (so most references are within an 8-bit displacement of
-    the base), and a string that ends a placed one shares its bytes.  Returns the placed
-    (label, text) list and every used label's biased offset."""
-    entries = [(label, text) for label, text in list(STRINGS) + [("errno_names", errno_table())]
-               if uses.get(label)]
+    the base), and a string that ends a placed one shares its bytes; the errno table comes
+    last, after at least one string, whose NUL starts aarch64's fail_errno walk.  Returns
+    the placed (label, text) list and every used label's biased offset."""
+    tables = [("errno_names", errno_table()), ("errno_tails", errno_table(1))]
+    entries = [(label, text) for label, text in list(STRINGS) + tables if uses.get(label)]
     # references per byte: what the 8-bit window holds should serve the most references
-    order = sorted(range(len(entries)), key=lambda i: (-uses[entries[i][0]] / (len(entries[i][1].encode()) + 1), i))
+    order = sorted(range(len(entries)), key=lambda i: (entries[i][0] in ERRNO_TABLES,
+                                                       -uses[entries[i][0]] / (len(entries[i][1].encode()) + 1), i))
     # longest first within the sharing pass so that suffixes find their host
     placed, offsets, at = [], {}, 0
     hosts: list[tuple[int, bytes]] = []
@@ -91,6 +98,9 @@ def place_strings(uses: dict[str, int]) -> tuple[list[tuple[str, str]], dict[str
         start[i] = at
         placed.append(entries[i])
         at += len(entries[i][1].encode()) + 1
+    if any(uses.get(label) for label in ERRNO_TABLES):
+        assert placed[-1][0] in ERRNO_TABLES and placed[-2][0] not in ERRNO_TABLES, \
+            "the errno table must follow a string"
     for i, (j, delta) in share.items():
         start[i] = start[j] + delta
     for i, (label, _) in enumerate(entries):
