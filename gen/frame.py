@@ -19,7 +19,7 @@ FIELDS = (
     ("mandir", 8),      # directory the manifest belongs to, or 0 (R5, R7)
     ("mbase", 8),       # manifest mapping
     ("mend", 8),        # its end
-    ("mused", 8),       # some value was resolved through the manifest (R7)
+    ("mused", 8),       # the manifest, once a value is resolved through it, else 0 (R7)
     ("heap", 8),        # bump allocator: next free byte
     ("heap_end", 8),    # end of the current chunk
     ("rpath", 8),       # the rlocation path being resolved, for messages
@@ -32,9 +32,7 @@ FIELDS = (
 # Fields one architecture's code keeps and the other's does not need (after the shared
 # ones, so the shared offsets are the same on both).
 ARCH_FIELDS = {
-    "x86_64": (
-        ("dirslash", 8),    # the known directory (rdir, else mandir) and "/", or 0 (R4, R5)
-    ),
+    "x86_64": (),
     "aarch64": (),
 }
 
