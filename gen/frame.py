@@ -29,20 +29,14 @@ FIELDS = (
     ("numbuf", 16),     # "errno N" text
 )
 
-# Fields one architecture's code keeps and the other's does not need (after the shared
-# ones, so the shared offsets are the same on both).
-ARCH_FIELDS = {
-    "x86_64": (),
-    "aarch64": (),
-}
-
 BIAS = 120   # base register = frame start + BIAS
 
 
-def layout(arch: str) -> tuple[dict[str, int], int]:
-    """Biased offsets of every field of an arch's frame, and its size rounded to 16."""
+def layout() -> tuple[dict[str, int], int]:
+    """Biased offsets of every field of the frame (the same on both arches), and its size
+    rounded to 16."""
     offsets, at = {}, 0
-    for name, size in FIELDS + ARCH_FIELDS[arch]:
+    for name, size in FIELDS:
         offsets[name] = at - BIAS
         at += size
     return offsets, (at + 15) & ~15

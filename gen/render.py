@@ -159,7 +159,7 @@ def render(arch: str, features: Features = C1, asm_dir: Path = ASM_DIR) -> str:
     only those strings laid out."""
     from .assemble import MODES, statements
     abi = abi_table.ARCHES[arch]
-    offsets, size = frame.layout(arch)
+    offsets, size = frame.layout()
     env = jinja2.Environment(
         loader=OriginLoader(asm_dir / arch, MODES[arch][2]),
         undefined=jinja2.StrictUndefined,
