@@ -41,7 +41,6 @@ STRINGS = (
     ("s_chain_too_long", "too many hops: "),
     ("s_escapes_root", "chain escapes root: "),
     ("s_path_too_long", "path too long: "),
-    ("s_newline", "\n"),
     ("s_empty", ""),
 )
 
