@@ -327,16 +327,26 @@ def build_world(root: Path, config: Config, log) -> World:
 # ----------------------------------------------------------------------------- measure
 
 CHILD_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C"}
+# A developer shell's environment: 100 entries, about 4 KiB.  The launcher looks names up
+# in it (TINYLAUNCH_DEBUG, RUNFILES_*, each env op, each exported name), so its cost grows
+# with the entries, and names that share a first letter with those cost the most: the
+# prefixes mix both kinds.
+LARGE_ENV_PREFIXES = ("XDG_", "SSH_", "LC_", "GIT_", "NODE_", "PYTHON_", "JAVA_", "DOCKER_", "KUBE_", "AWS_",
+                      "GO", "CARGO_", "BAZEL_", "TERM_", "HIST", "LESS_", "RUST_", "PROMPT_", "VSCODE_", "DBUS_")
+LARGE_ENV = dict(CHILD_ENV, **{
+    f"{LARGE_ENV_PREFIXES[i % len(LARGE_ENV_PREFIXES)]}SETTING_{i:02d}": f"/home/builder/.config/tool{i:02d}/value"
+    for i in range(100 - len(CHILD_ENV))})
 
 
-def spawn_group(world: World, keys: list[str], ns: dict, warmups: dict | None = None) -> dict:
+def spawn_group(world: World, keys: list[str], ns: dict, warmups: dict | None = None,
+                env: dict = CHILD_ENV) -> dict:
     """One spawn_loop run: every key's spawns interleaved. key -> spawn_loop's figures."""
     argv = [str(world.spawn_loop)]
     for key in keys:
         command, status = world.commands[key]
         warmup = min(20, ns[key] // 10) if warmups is None else warmups[key]
         argv += [str(ns[key]), str(warmup), str(status), str(len(command)), *command]
-    result = subprocess.run(argv, capture_output=True, text=True, env=CHILD_ENV, check=False)
+    result = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
     if result.returncode:
         raise SystemExit(f"bench: {' '.join(keys)}: {result.stderr.strip()}")
     lines = result.stdout.splitlines()
@@ -350,13 +360,15 @@ def choose_n(world: World, key: str, config: Config) -> int:
     return max(config.n_min, min(config.n_max, int(config.budget_s / mean_s)))
 
 
-def measure_group(world: World, keys: list[str], ns: dict, rounds: int, log, label: str) -> dict:
-    """rounds runs of spawn_loop over all keys (order rotated each round). key -> list of results."""
+def measure_group(world: World, keys: list[str], ns: dict, rounds: int, log, label: str,
+                  env: dict = CHILD_ENV) -> dict:
+    """rounds runs of spawn_loop over all keys (order rotated each round), the children in
+    env. key -> list of results."""
     results = {key: [] for key in keys}
     for r in range(rounds):
         t0 = time.monotonic()
         order = keys[r % len(keys):] + keys[:r % len(keys)]
-        for key, figures in spawn_group(world, order, ns).items():
+        for key, figures in spawn_group(world, order, ns, env=env).items():
             results[key].append(figures)
         log(f"{label}: round {r + 1}/{rounds} ({time.monotonic() - t0:.1f} s)")
     return results
@@ -403,6 +415,12 @@ def run_benchmark(config: Config, root: Path, log) -> dict:
     keys = ["direct", "floor", "tl-dir", "tl-c1-dir"] + [f"tl-{s.key}" for s in config.sizes if s.key in ("1k", "100k")]
     launch = measure_group(world, keys, {k: config.n_launch for k in keys}, config.rounds, log, "launch overhead")
     report["launch"] = {"n": config.n_launch, "raw": launch}
+    # The same in a large environment (not a target: it shows what the environment costs).
+    keys = ["floor", "tl-dir", "tl-c1-dir"]
+    launch_env = measure_group(world, keys, {k: config.n_launch for k in keys}, config.rounds, log,
+                               "launch overhead, large environment", env=LARGE_ENV)
+    report["launch_env"] = {"n": config.n_launch, "entries": len(LARGE_ENV),
+                            "bytes": sum(len(k) + len(v) + 2 for k, v in LARGE_ENV.items()), "raw": launch_env}
 
     # Manifest scaling, one group per size, the baselines measured alongside.
     report["scaling"] = {}
@@ -463,6 +481,12 @@ def summarise(report: dict) -> dict:
             "maxrss_kib": launch.med(key, "maxrss_kb"), "minflt": launch.med(key, "minflt"),
             "utime_ns": launch.med(key, "utime_ns"), "stime_ns": launch.med(key, "stime_ns"),
         }
+    if "launch_env" in report:          # runs saved before this row existed have none
+        large = Rounds(report["launch_env"]["raw"], time_field)
+        summary["launch_env"] = {key: {"time_ns": large.med(key), "vs_floor": large.ratio(key, "floor"),
+                                       "over_floor_ns": large.diff(key, "floor"),
+                                       "small_env_ns": summary["launch"][key]["time_ns"]}
+                                 for key in large.results}
     for s, group in report["scaling"].items():
         raw = Rounds(group["raw"], time_field)
         row = {
@@ -566,6 +590,17 @@ def render(report: dict, summary: dict, machine: dict) -> str:
     out.append(table(["command", f"µs per launch ({stat})", "median µs", "mean µs", "µs over floor", "vs floor", "vs direct",
                       "child user / sys µs", "minor faults", "max RSS KiB"], rows))
     out.append("")
+
+    if "launch_env" in summary:
+        env = report["launch_env"]
+        out.append(f"Launch overhead in a large environment, x86_64 ({env['entries']} entries, {env['bytes']:,} "
+                   f"bytes; N = {env['n']:,}; the table above runs with {len(CHILD_ENV)} entries)\n")
+        rows = [[LAUNCH_NAMES[key], us(row["time_ns"]), f"{row['over_floor_ns'] / 1000:+,.1f}", x(row["vs_floor"]),
+                 f"{(row['time_ns'] - row['small_env_ns']) / 1000:+,.1f}"]
+                for key, row in summary["launch_env"].items()]
+        out.append(table(["command", f"µs per launch ({stat})", "µs over floor", "vs floor",
+                          f"µs vs {len(CHILD_ENV)} entries"], rows))
+        out.append("")
 
     out.append("Manifest scaling, x86_64 (the wanted line last; scan = launcher with the manifest - launcher in "
                "directory mode; read = cat FILE - cat /dev/null; grep = grep -m1 -F LINE FILE - the same on /dev/null)\n")

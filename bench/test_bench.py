@@ -44,6 +44,9 @@ def test_tiny_run_measures_every_row_and_judges_the_targets(tmp_path: Path):
     assert set(summary["launch"]) == {"direct", "floor", "tl-dir", "tl-c1-dir", "tl-1k", "tl-100k"}
     for row in summary["launch"].values():
         assert row["time_ns"] > 0 and row["maxrss_kib"] > 0
+    assert set(summary["launch_env"]) == {"floor", "tl-dir", "tl-c1-dir"}
+    assert summary["launch_env"]["floor"]["vs_floor"] == 1.0 and summary["launch_env"]["tl-c1-dir"]["time_ns"] > 0
+    assert report["launch_env"]["entries"] == len(run.LARGE_ENV) == 100
     assert set(summary["scaling"]) == {"1k", "100k", "256m"}
     assert {c["name"] for c in summary["targets"]} == set(run.TARGETS)
     # The launcher maps the whole manifest today: a 256 KiB one shows in its RSS (or not,
@@ -51,7 +54,8 @@ def test_tiny_run_measures_every_row_and_judges_the_targets(tmp_path: Path):
     assert summary["scaling"]["256m"]["tl_rss_kib"] > 0
     machine = dict(run.machine_info(), load_before="0", load_after="0")
     text = run.render(report, summary, machine)
-    for heading in ("Sizes (bytes)", "Launch overhead", "Manifest scaling", "Issue 7 targets"):
+    for heading in ("Sizes (bytes)", "Launch overhead", "in a large environment", "Manifest scaling",
+                    "Issue 7 targets"):
         assert heading in text
     assert set(report["sizes"]) >= {"x86_64"}
     sizes = report["sizes"]["x86_64"]
