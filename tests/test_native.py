@@ -290,10 +290,10 @@ def test_scenario_intent(sc, tmp_path, probe, spawn, filler, empty_argv_seen):
 # this spec's data). Deterministic, so a budget, not a benchmark (DESIGN.md).
 SIZE_BUDGET = {"x86_64": 2560, "aarch64": 3072}
 # Arches whose launcher is not yet within its budget: xfail(strict=True) until it is.
-SIZE_PENDING = {"x86_64": "code within the 2,560-byte budget", "aarch64": "code within the 3,072-byte budget"}
+SIZE_PENDING = {"x86_64": "code within the 2,560-byte budget"}
 # What the launchers measure now: a ratchet, as for the emulated budgets (emu_tests/
 # test_budgets.py). Growth fails; raising a figure needs a reason in its commit.
-SIZE_MEASURED = {"x86_64": 2732, "aarch64": 3101}
+SIZE_MEASURED = {"x86_64": 2732, "aarch64": 3072}
 
 
 def _size_params():
