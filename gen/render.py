@@ -20,13 +20,10 @@ STRINGS = (
     ("s_manifest_file", "RUNFILES_MANIFEST_FILE="),
     ("s_java_runfiles", "JAVA_RUNFILES="),
     ("s_dot_runfiles_manifest", ".runfiles_manifest"),
-    ("s_dot_runfiles", ".runfiles"),
-    ("s_dot_runfiles_slash_manifest", ".runfiles/MANIFEST"),
     ("s_slash_manifest", "/MANIFEST"),
     ("s_dev_null", "/dev/null"),
     ("s_slash", "/"),
     ("s_prefix", "tinylaunch: "),
-    ("s_colon", ": "),
     ("s_colon_errno", ": errno "),
     ("s_colon_e", ": E"),
     ("s_arrow", " -> "),
@@ -45,8 +42,8 @@ STRINGS = (
 )
 
 
-ERRNO_TABLES = ("errno_names", "errno_tails")
-STRING_LABELS = {label for label, _ in STRINGS} | set(ERRNO_TABLES)
+ERRNO_TABLE = "errno_tails"
+STRING_LABELS = {label for label, _ in STRINGS} | {ERRNO_TABLE}
 
 
 def cstring(text: str) -> str:
@@ -59,23 +56,21 @@ def cstring(text: str) -> str:
 STR_BIAS = 128   # the strings base register points this far into the strings
 
 
-def errno_table(skip: int = 0) -> str:
-    """R8's errno names as one string: errno byte, name, NUL, ..., and a final NUL.  With
-    skip, each name without its first skip letters (errno_tails: without the "E" every
-    name starts with, which the code prints before it)."""
-    return "".join(chr(abi_table.ERRNO[name]) + name[skip:] + "\0" for name in abi_table.NAMED_ERRNOS)
+def errno_table() -> str:
+    """R8's errno names as one string: errno byte, name without the "E" every name starts
+    with (the code prints ": E" before it), NUL, ..., and a final NUL."""
+    return "".join(chr(abi_table.ERRNO[name]) + name[1:] + "\0" for name in abi_table.NAMED_ERRNOS)
 
 
 def place_strings(uses: dict[str, int]) -> tuple[list[tuple[str, str]], dict[str, int]]:
     """Lay out the strings a variant references (uses: label -> references): the most
     referenced per byte first (so most references are within an 8-bit displacement of
     the base), and a string that ends a placed one shares its bytes; the errno table comes
-    last, after at least one string, whose NUL starts aarch64's fail_errno walk.  Returns
+    last, after at least one string, whose NUL starts fail_errno's walk.  Returns
     the placed (label, text) list and every used label's biased offset."""
-    tables = [("errno_names", errno_table()), ("errno_tails", errno_table(1))]
-    entries = [(label, text) for label, text in list(STRINGS) + tables if uses.get(label)]
+    entries = [(label, text) for label, text in list(STRINGS) + [(ERRNO_TABLE, errno_table())] if uses.get(label)]
     # references per byte: what the 8-bit window holds should serve the most references
-    order = sorted(range(len(entries)), key=lambda i: (entries[i][0] in ERRNO_TABLES,
+    order = sorted(range(len(entries)), key=lambda i: (entries[i][0] == ERRNO_TABLE,
                                                        -uses[entries[i][0]] / (len(entries[i][1].encode()) + 1), i))
     # longest first within the sharing pass so that suffixes find their host
     placed, offsets, at = [], {}, 0
@@ -97,8 +92,8 @@ def place_strings(uses: dict[str, int]) -> tuple[list[tuple[str, str]], dict[str
         start[i] = at
         placed.append(entries[i])
         at += len(entries[i][1].encode()) + 1
-    if any(uses.get(label) for label in ERRNO_TABLES):
-        assert placed[-1][0] in ERRNO_TABLES and placed[-2][0] not in ERRNO_TABLES, \
+    if uses.get(ERRNO_TABLE):
+        assert placed[-1][0] == ERRNO_TABLE and len(placed) > 1, \
             "the errno table must follow a string"
     for i, (j, delta) in share.items():
         start[i] = start[j] + delta
