@@ -293,7 +293,7 @@ SIZE_BUDGET = {"x86_64": 2560, "aarch64": 3072}
 SIZE_PENDING = {"x86_64": "code within the 2,560-byte budget"}
 # What the launchers measure now: a ratchet, as for the emulated budgets (emu_tests/
 # test_budgets.py). Growth fails; raising a figure needs a reason in its commit.
-SIZE_MEASURED = {"x86_64": 2732, "aarch64": 3072}
+SIZE_MEASURED = {"x86_64": 2721, "aarch64": 3072}
 
 
 def _size_params():
