@@ -56,6 +56,11 @@ def cstring(text: str) -> str:
 STR_BIAS = 128   # the strings base register points this far into the strings
 
 
+def template_error(message: str) -> str:
+    """`{{ fail("...") }}` in a template: stop the render with a layout it cannot use."""
+    raise jinja2.TemplateRuntimeError(message)
+
+
 def errno_table() -> str:
     """R8's errno names as one string: errno byte, name without the "E" every name starts
     with (the code prints ": E" before it), NUL, ..., and a final NUL."""
@@ -160,6 +165,7 @@ def render(arch: str, features: Features = C1, asm_dir: Path = ASM_DIR) -> str:
         keep_trailing_newline=True,
     )
     env.filters["cstring"] = cstring
+    env.globals["fail"] = template_error
     env.filters["chr"] = chr
     template = env.get_template("launcher.s.j2")
     context = dict(
