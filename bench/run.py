@@ -327,7 +327,7 @@ def build_world(root: Path, config: Config, log) -> World:
 # ----------------------------------------------------------------------------- measure
 
 CHILD_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C"}
-# A developer shell's environment: 100 entries, about 4 KiB.  The launcher looks names up
+# A developer shell's environment: 100 entries, about 5 KB.  The launcher looks names up
 # in it (TINYLAUNCH_DEBUG, RUNFILES_*, each env op, each exported name), so its cost grows
 # with the entries, and names that share a first letter with those cost the most: the
 # prefixes mix both kinds.

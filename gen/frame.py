@@ -19,7 +19,8 @@ FIELDS = (
     ("mandir", 8),      # directory the manifest belongs to, or 0 (R5, R7)
     ("mbase", 8),       # manifest mapping
     ("mend", 8),        # its end
-    ("mused", 8),       # the manifest R7 exports, else 0: once a value is resolved through it (aarch64: from discovery on when there is no directory source)
+    ("mused", 8),       # the manifest R7 exports, else 0: set once a value is resolved
+                        # through it (aarch64: at discovery when there is no directory)
     ("heap", 8),        # bump allocator: next free byte
     ("heap_end", 8),    # end of the current chunk
     ("rpath", 8),       # the rlocation path being resolved, for messages
